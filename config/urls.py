@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Provider directory: staff"
+admin.site.site_title = "Provider directory staff"
+admin.site.index_title = "Data entry"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("directory.urls")),
+]
+
+handler500 = "config.errors.server_error"

@@ -1,0 +1,303 @@
+"""Staff data entry: providers with their licenses and offices, taxonomy, resources and reports."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .jurisdictions import JURISDICTION_CHOICES
+from .models import (
+    STALE_AFTER_DAYS,
+    AgeGroup,
+    Condition,
+    CredentialType,
+    InsurancePlan,
+    Language,
+    License,
+    Modality,
+    Office,
+    Provider,
+    Report,
+    Resource,
+    SessionFormat,
+)
+
+VERIFY_PERMISSION = "directory.verify_license"
+
+
+def can_verify(request: HttpRequest) -> bool:
+    return request.user.has_perm(VERIFY_PERMISSION)
+
+
+# --- Taxonomy ---------------------------------------------------------------------------
+
+
+class TermAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "position")
+    list_editable = ("position",)
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Modality)
+class ModalityAdmin(TermAdmin):
+    list_display = ("name", "slug", "category", "evidence_based", "position")
+    list_filter = ("category", "evidence_based")
+    search_fields = ("name", "slug", "aliases", "description")
+
+
+@admin.register(Condition)
+class ConditionAdmin(TermAdmin):
+    list_display = ("name", "slug", "broader", "position")
+    search_fields = ("name", "slug", "aliases", "description")
+    autocomplete_fields = ("broader",)
+
+
+@admin.register(CredentialType)
+class CredentialTypeAdmin(TermAdmin):
+    list_display = ("code", "name", "can_prescribe", "position")
+    list_filter = ("can_prescribe",)
+    search_fields = ("code", "name")
+    prepopulated_fields = {}
+
+
+@admin.register(SessionFormat, InsurancePlan)
+class SimpleTermAdmin(TermAdmin):
+    pass
+
+
+@admin.register(Language)
+class LanguageAdmin(TermAdmin):
+    prepopulated_fields = {}
+
+
+@admin.register(AgeGroup)
+class AgeGroupAdmin(TermAdmin):
+    list_display = ("name", "slug", "min_age", "max_age", "position")
+
+
+# --- Providers --------------------------------------------------------------------------
+
+
+class LicenseInline(admin.TabularInline):
+    model = License
+    extra = 1
+    fields = ("credential_type", "jurisdiction", "number", "expires_on", "verified_on", "verified_by")
+    autocomplete_fields = ("credential_type",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        # Only verifiers may mark a license verified; editors see the status but cannot change it.
+        if can_verify(request):
+            return ("verified_by",)
+        return ("verified_on", "verified_by")
+
+
+class OfficeInline(admin.StackedInline):
+    model = Office
+    extra = 0
+    fields = (("address", "city"), ("jurisdiction", "postal_code"), ("latitude", "longitude"), "wheelchair_accessible")
+
+
+class JurisdictionFilter(admin.SimpleListFilter):
+    title = "licensed in"
+    parameter_name = "licensed_in"
+
+    def lookups(self, request, model_admin):
+        return JURISDICTION_CHOICES
+
+    def queryset(self, request, queryset):
+        return queryset.licensed_in(self.value() or "")
+
+
+class CredentialFilter(admin.SimpleListFilter):
+    title = "credential"
+    parameter_name = "credential"
+
+    def lookups(self, request, model_admin):
+        return [(c.code, c.name) for c in CredentialType.objects.all()]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(licenses__credential_type__code=self.value()).distinct()
+
+
+class FreshnessFilter(admin.SimpleListFilter):
+    title = "profile check"
+    parameter_name = "freshness"
+
+    def lookups(self, request, model_admin):
+        return [("stale", f"Not verified in {STALE_AFTER_DAYS // 30} months"), ("flagged", "Flagged by a report")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stale":
+            return queryset.stale()
+        if self.value() == "flagged":
+            return queryset.filter(needs_reverification=True)
+        return queryset
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = (
+        "name", "credential_list", "state_list", "accepting_new_clients", "published", "last_verified",
+        "needs_reverification",
+    )
+    list_filter = (
+        JurisdictionFilter, CredentialFilter, "modalities", "accepting_new_clients", "published",
+        FreshnessFilter, "telehealth",
+    )
+    search_fields = ("name", "practice_name", "licenses__number", "external_id", "slug")
+    search_help_text = "Search by name, practice, license number or external ID."
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("modalities", "conditions", "formats", "age_groups", "languages", "insurance")
+    inlines = [LicenseInline, OfficeInline]
+    actions = ["publish", "unpublish", "mark_checked_today"]
+    readonly_fields = ("created", "updated")
+    list_per_page = 50
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "external_id", "pronouns", "gender", "practice_name", "bio")}),
+        ("Contact", {"fields": ("phone", "email", "website")}),
+        ("Approaches and who they see", {"fields": ("modalities", "conditions", "formats", "age_groups", "languages")}),
+        ("Fees and insurance", {
+            "fields": ("standard_fee", ("sliding_scale_min", "sliding_scale_max"), "free_consultation", "insurance"),
+            "description": "Give both sliding-scale amounts, or neither. Fees cannot be negative.",
+        }),
+        ("Availability", {"fields": ("telehealth", "accepting_new_clients", "accepting_confirmed")}),
+        ("Publication and freshness", {
+            "fields": ("published", "last_verified", "needs_reverification", ("created", "updated")),
+        }),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Provider]:
+        licenses = License.objects.select_related("credential_type").only(
+            "provider_id", "jurisdiction", "credential_type__code", "credential_type__position", "number"
+        )
+        return super().get_queryset(request).prefetch_related(Prefetch("licenses", queryset=licenses))
+
+    @admin.display(description="credentials")
+    def credential_list(self, obj: Provider) -> str:
+        return ", ".join(sorted({lic.credential_type.code for lic in obj.licenses.all()})) or "—"
+
+    @admin.display(description="licensed in")
+    def state_list(self, obj: Provider) -> str:
+        return ", ".join(sorted({lic.jurisdiction for lic in obj.licenses.all()})) or "—"
+
+    @admin.action(description="Publish the selected providers")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        count = queryset.update(published=True)
+        self.message_user(request, f"Published {count} provider(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected providers")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        count = queryset.update(published=False)
+        self.message_user(request, f"Unpublished {count} provider(s).", messages.SUCCESS)
+
+    @admin.action(description="Mark the selected profiles checked today")
+    def mark_checked_today(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        count = queryset.update(last_verified=timezone.localdate(), needs_reverification=False)
+        self.message_user(request, f"Marked {count} profile(s) checked today.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is License:
+            instances = formset.save(commit=False)
+            for license_ in instances:
+                self._record_verification(request, license_)
+                license_.save()
+            for obj in formset.deleted_objects:
+                obj.delete()
+            formset.save_m2m()
+        else:
+            super().save_formset(request, form, formset, change)
+
+    @staticmethod
+    def _record_verification(request: HttpRequest, license_: License) -> None:
+        """Who verified is recorded, not typed; a changed license loses a verification it no longer has."""
+        previous = License.objects.filter(pk=license_.pk).first() if license_.pk else None
+        identity_changed = previous is not None and (
+            previous.credential_type_id, previous.jurisdiction, previous.number
+        ) != (license_.credential_type_id, license_.jurisdiction, license_.number)
+        if can_verify(request):
+            if license_.verified_on is None:
+                license_.verified_by = None
+            elif previous is None or previous.verified_on != license_.verified_on or identity_changed:
+                license_.verified_by = request.user
+        elif identity_changed or previous is None:
+            license_.verified_on = None
+            license_.verified_by = None
+
+
+@admin.register(License)
+class LicenseAdmin(admin.ModelAdmin):
+    list_display = ("provider", "credential_type", "jurisdiction", "number", "verified_on", "verified_by", "expires_on")
+    list_filter = ("credential_type", "jurisdiction", ("verified_on", admin.EmptyFieldListFilter))
+    search_fields = ("number", "provider__name")
+    autocomplete_fields = ("provider", "credential_type")
+    list_select_related = ("provider", "credential_type", "verified_by")
+    actions = ["mark_verified_today"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return ("verified_by",) if can_verify(request) else ("verified_on", "verified_by")
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        if not can_verify(request):
+            actions.pop("mark_verified_today", None)
+        return actions
+
+    @admin.action(description="Mark the selected licenses verified today", permissions=["verify"])
+    def mark_verified_today(self, request: HttpRequest, queryset: QuerySet[License]) -> None:
+        count = queryset.update(verified_on=timezone.localdate(), verified_by=request.user)
+        self.message_user(request, f"Marked {count} license(s) verified today.", messages.SUCCESS)
+
+    def has_verify_permission(self, request: HttpRequest) -> bool:
+        return can_verify(request)
+
+    def save_model(self, request, obj, form, change):
+        ProviderAdmin._record_verification(request, obj)
+        super().save_model(request, obj, form, change)
+
+
+# --- Resources and reports --------------------------------------------------------------
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_crisis", "phone", "region", "position")
+    list_filter = ("is_crisis",)
+    list_editable = ("position",)
+    search_fields = ("name", "description", "region")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ("created", "provider", "reason", "short_details", "resolved")
+    list_filter = ("resolved", "reason")
+    search_fields = ("provider__name", "details")
+    list_select_related = ("provider",)
+    readonly_fields = ("provider", "reason", "details", "created", "provider_links")
+    fields = ("provider", "provider_links", "reason", "details", "created", "resolved")
+    actions = ["mark_resolved"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # reports come from the public form
+
+    @admin.display(description="details")
+    def short_details(self, obj: Report) -> str:
+        return (obj.details[:80] + "…") if len(obj.details) > 80 else obj.details
+
+    @admin.display(description="listing")
+    def provider_links(self, obj: Report) -> str:
+        return format_html(
+            '<a href="{}">Edit the listing</a>', reverse("admin:directory_provider_change", args=[obj.provider_id])
+        )
+
+    @admin.action(description="Mark the selected reports resolved")
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        count = queryset.update(resolved=True)
+        self.message_user(request, f"Marked {count} report(s) resolved.", messages.SUCCESS)

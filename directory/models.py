@@ -1,0 +1,572 @@
+"""Providers, their licenses and offices, the taxonomy they are described by, resources and reports."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Upper
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import geo
+from .jurisdictions import JURISDICTION_CHOICES, JURISDICTIONS
+
+STALE_AFTER_DAYS = 365
+
+
+# --- Taxonomy ---------------------------------------------------------------------------
+
+
+class TermQuerySet(models.QuerySet):
+    def with_keys(self, keys: list[str]) -> TermQuerySet:
+        """Terms whose slug (or code) is one of keys; blank input is a no-op."""
+        keys = [k for k in keys if k]
+        if not keys:
+            return self
+        return self.filter(**{f"{self.model.key_field}__in": keys})
+
+
+class TermManager(models.Manager.from_queryset(TermQuerySet)):
+    def get_by_natural_key(self, key: str):
+        return self.get(**{self.model.key_field: key})
+
+
+class Term(models.Model):
+    """A taxonomy value: a slug that the public URLs, API and CSV name, with a display name."""
+
+    key_field = "slug"
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, help_text="A short plain-language description.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower comes first in lists.")
+
+    objects = TermManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (getattr(self, self.key_field),)
+
+    @property
+    def key(self) -> str:
+        return getattr(self, self.key_field)
+
+
+class Modality(Term):
+    class Category(models.TextChoices):
+        PSYCHOTHERAPY = "psychotherapy", "Psychotherapy"
+        COMPLEMENTARY = "complementary", "Complementary"
+        BRAIN_STIMULATION = "brain-stimulation", "Brain stimulation"
+        MEDICAL = "medical", "Medical"
+
+    category = models.CharField(max_length=20, choices=Category.choices)
+    aliases = models.TextField(
+        blank=True,
+        help_text="Abbreviations and other names, separated by commas (e.g. rTMS).",
+    )
+    typical_course = models.CharField(
+        max_length=200, blank=True, help_text="What a typical course looks like, e.g. 5 to 20 sessions."
+    )
+    evidence_based = models.BooleanField(
+        default=False, help_text="Supported by clinical trials for depression or anxiety."
+    )
+
+    class Meta(Term.Meta):
+        verbose_name_plural = "modalities"
+
+    def get_absolute_url(self) -> str:
+        return reverse("modality_detail", args=[self.slug])
+
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split(",") if a.strip()]
+
+
+class Condition(Term):
+    aliases = models.TextField(blank=True, help_text="Other names, separated by commas.")
+    broader = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="narrower",
+        help_text="A specialist in this condition also counts for the broader one.",
+    )
+
+    class Meta(Term.Meta):
+        pass
+
+    def get_absolute_url(self) -> str:
+        return reverse("condition_detail", args=[self.slug])
+
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split(",") if a.strip()]
+
+
+class CredentialTypeManager(TermManager):
+    def get_by_natural_key(self, key: str):
+        return self.get(code=key.upper())
+
+
+class CredentialType(Term):
+    key_field = "code"
+
+    slug = None
+    code = models.CharField(
+        max_length=10,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9]+$", "Use letters and digits only, e.g. LCSW.")],
+    )
+    can_prescribe = models.BooleanField(default=False)
+
+    objects = CredentialTypeManager()
+
+    class Meta(Term.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code=Upper("code")),
+                name="credentialtype_code_uppercase",
+                violation_error_message="Credential codes are stored in capitals.",
+            ),
+        ]
+
+    def save(self, *args, **kwargs) -> None:
+        self.code = (self.code or "").strip().upper()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.code = (self.code or "").strip().upper()
+
+
+
+class SessionFormat(Term):
+    class Meta(Term.Meta):
+        pass
+
+
+class AgeGroup(Term):
+    min_age = models.PositiveSmallIntegerField(default=0)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: no upper limit.")
+
+    class Meta(Term.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_age__isnull=True) | Q(max_age__gte=models.F("min_age")),
+                name="agegroup_ages_ordered",
+                violation_error_message="The maximum age cannot be below the minimum age.",
+            ),
+        ]
+
+
+class Language(Term):
+    """slug is the ISO 639-1 code (en, es, ...)."""
+
+    slug = models.SlugField(
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z]{2}$", "Use the two-letter ISO 639-1 code, e.g. es.")],
+        help_text="ISO 639-1 code.",
+    )
+
+    class Meta(Term.Meta):
+        pass
+
+
+class InsurancePlan(Term):
+    class Meta(Term.Meta):
+        pass
+
+
+# --- Providers --------------------------------------------------------------------------
+
+
+class ProviderQuerySet(models.QuerySet):
+    def published(self) -> ProviderQuerySet:
+        return self.filter(published=True)
+
+    def licensed_in(self, jurisdiction: str) -> ProviderQuerySet:
+        if not jurisdiction:
+            return self
+        return self.filter(licenses__jurisdiction=jurisdiction.upper()).distinct()
+
+    def not_verified_since(self, day: datetime.date) -> ProviderQuerySet:
+        """Profiles last checked before day, or never."""
+        return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lt=day))
+
+    def stale(self) -> ProviderQuerySet:
+        return self.not_verified_since(timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS))
+
+    def with_lowest_fee(self) -> ProviderQuerySet:
+        """Annotate lowest_fee: the sliding-scale floor when there is one, else the standard fee."""
+        return self.annotate(lowest_fee=Coalesce("sliding_scale_min", "standard_fee"))
+
+    def affordable(self, max_fee: Decimal | None) -> ProviderQuerySet:
+        """Lowest possible fee at most max_fee; providers with no fee listed do not match."""
+        if max_fee is None:
+            return self
+        return self.with_lowest_fee().filter(lowest_fee__lte=max_fee)
+
+
+class ProviderManager(models.Manager.from_queryset(ProviderQuerySet)):
+    def get_by_natural_key(self, slug: str) -> Provider:
+        return self.get(slug=slug)
+
+
+def _fee_field(verbose_name: str) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name,
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"), "A fee cannot be negative.")],
+    )
+
+
+class Provider(models.Model):
+    class Gender(models.TextChoices):
+        WOMAN = "woman", "Woman"
+        MAN = "man", "Man"
+        NON_BINARY = "non-binary", "Non-binary"
+
+    external_id = models.CharField(
+        "external ID",
+        max_length=100,
+        blank=True,
+        help_text="The provider's ID in the source system the listing was imported from.",
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True, blank=True, help_text="Filled from the name if empty.")
+    pronouns = models.CharField(max_length=40, blank=True)
+    gender = models.CharField(max_length=20, choices=Gender.choices, blank=True)
+    practice_name = models.CharField(max_length=200, blank=True)
+    bio = models.TextField(blank=True, max_length=5000)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+
+    published = models.BooleanField(default=True, help_text="Unpublished providers never appear publicly.")
+    accepting_new_clients = models.BooleanField(default=False)
+    accepting_confirmed = models.DateField(
+        "accepting status confirmed", null=True, blank=True, help_text="When the accepting status was last confirmed."
+    )
+    last_verified = models.DateField(
+        null=True, blank=True, help_text="When staff last checked the whole profile."
+    )
+    needs_reverification = models.BooleanField(
+        default=False, help_text="Set when someone reports a problem with the listing."
+    )
+
+    standard_fee = _fee_field("standard session fee")
+    sliding_scale_min = _fee_field("sliding-scale minimum")
+    sliding_scale_max = _fee_field("sliding-scale maximum")
+    free_consultation = models.BooleanField("free first consultation", default=False)
+    telehealth = models.BooleanField("offers telehealth", default=False)
+
+    modalities = models.ManyToManyField(Modality, blank=True, related_name="providers")
+    conditions = models.ManyToManyField(Condition, blank=True, related_name="providers")
+    formats = models.ManyToManyField(SessionFormat, blank=True, related_name="providers")
+    age_groups = models.ManyToManyField(AgeGroup, blank=True, related_name="providers")
+    languages = models.ManyToManyField(Language, blank=True, related_name="providers")
+    insurance = models.ManyToManyField(InsurancePlan, blank=True, related_name="providers")
+
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = ProviderManager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="provider_unique_external_id",
+                violation_error_message="Another provider already has this external ID.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=""), name="provider_name_required",
+                violation_error_message="A provider needs a name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(standard_fee__isnull=True) | Q(standard_fee__gte=0),
+                name="provider_standard_fee_not_negative",
+                violation_error_message="The standard fee cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(sliding_scale_min__isnull=True) | Q(sliding_scale_min__gte=0))
+                & (Q(sliding_scale_max__isnull=True) | Q(sliding_scale_max__gte=0)),
+                name="provider_sliding_scale_not_negative",
+                violation_error_message="Sliding-scale fees cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(sliding_scale_min__isnull=True, sliding_scale_max__isnull=True)
+                | Q(sliding_scale_min__isnull=False, sliding_scale_max__isnull=False),
+                name="provider_sliding_scale_complete",
+                violation_error_message="Give both the sliding-scale minimum and maximum, or neither.",
+            ),
+            models.CheckConstraint(
+                condition=Q(sliding_scale_min__isnull=True)
+                | Q(sliding_scale_max__isnull=True)
+                | Q(sliding_scale_min__lte=models.F("sliding_scale_max")),
+                name="provider_sliding_scale_ordered",
+                violation_error_message="The sliding-scale minimum cannot be above the maximum.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["published", "name"], name="provider_published_name"),
+            models.Index(fields=["last_verified"], name="provider_last_verified"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def get_absolute_url(self) -> str:
+        return reverse("provider_detail", args=[self.slug])
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = self.unique_slug()
+        super().save(*args, **kwargs)
+
+    def unique_slug(self) -> str:
+        base = slugify(self.name)[:200] or "provider"
+        slug, n = base, 1
+        taken = Provider.objects.exclude(pk=self.pk).filter(slug__startswith=base).values_list("slug", flat=True)
+        taken = set(taken)
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+    @property
+    def has_sliding_scale(self) -> bool:
+        return self.sliding_scale_min is not None
+
+    @property
+    def lowest_fee(self) -> Decimal | None:
+        """The lowest possible session fee: the sliding-scale floor, else the standard fee."""
+        if self.sliding_scale_min is not None:
+            return self.sliding_scale_min
+        return self.standard_fee
+
+    @property
+    def is_stale(self) -> bool:
+        return self.last_verified is None or (timezone.localdate() - self.last_verified).days > STALE_AFTER_DAYS
+
+
+jurisdiction_field_kwargs = {"max_length": 2, "choices": JURISDICTION_CHOICES}
+_known_jurisdictions = list(JURISDICTIONS)
+
+
+class LicenseManager(models.Manager):
+    def get_by_natural_key(self, code: str, jurisdiction: str, number: str) -> License:
+        return self.get(credential_type__code=code.upper(), jurisdiction=jurisdiction, number=number)
+
+
+class License(models.Model):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="licenses")
+    credential_type = models.ForeignKey(CredentialType, on_delete=models.PROTECT, related_name="licenses")
+    jurisdiction = models.CharField(**jurisdiction_field_kwargs)
+    number = models.CharField("license number", max_length=60)
+    verified_on = models.DateField(
+        null=True, blank=True, help_text="When staff checked this license with the licensing board."
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_on = models.DateField(null=True, blank=True)
+
+    objects = LicenseManager()
+
+    class Meta:
+        ordering = ["credential_type__position", "jurisdiction", "number"]
+        permissions = [("verify_license", "Can mark a license verified")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential_type", "jurisdiction", "number"],
+                name="license_unique_number",
+                violation_error_message="This license (credential, jurisdiction and number) is already listed.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(number=""), name="license_number_required",
+                violation_error_message="Give the license number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(jurisdiction__in=_known_jurisdictions),
+                name="license_jurisdiction_known",
+                violation_error_message="Choose a US state or Canadian province.",
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | Q(verified_on__isnull=False),
+                name="license_verifier_has_date",
+                violation_error_message="A verified license needs the date it was verified.",
+            ),
+        ]
+        indexes = [models.Index(fields=["jurisdiction", "provider"], name="license_jurisdiction_provider")]
+
+    def __str__(self) -> str:
+        return f"{self.credential_type.code} {self.jurisdiction} {self.number}"
+
+    def natural_key(self) -> tuple[str, str, str]:
+        return (self.credential_type.code, self.jurisdiction, self.number)
+
+    natural_key.dependencies = ["directory.credentialtype", "directory.provider"]
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_on is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_on is not None and self.expires_on < timezone.localdate()
+
+
+class OfficeManager(models.Manager):
+    def get_by_natural_key(self, provider_slug: str, address: str, postal_code: str) -> Office:
+        return self.get(provider__slug=provider_slug, address=address, postal_code=postal_code)
+
+
+class Office(models.Model):
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="offices")
+    address = models.CharField("street address", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    jurisdiction = models.CharField("state or province", **jurisdiction_field_kwargs)
+    postal_code = models.CharField(max_length=10, blank=True)
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text="Filled from the postal code when empty.",
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    wheelchair_accessible = models.BooleanField(default=False)
+
+    objects = OfficeManager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(jurisdiction__in=_known_jurisdictions),
+                name="office_jurisdiction_known",
+                violation_error_message="Choose a US state or Canadian province.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90))
+                & (Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180)),
+                name="office_coordinates_on_earth",
+                violation_error_message="Latitude is -90 to 90 and longitude -180 to 180.",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="office_coordinates_complete",
+                violation_error_message="Give both latitude and longitude, or neither.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"], name="office_coordinates"),
+            models.Index(fields=["jurisdiction", "provider"], name="office_jurisdiction_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(part for part in (self.address, self.city, self.jurisdiction, self.postal_code) if part)
+
+    def natural_key(self) -> tuple[str, str, str]:
+        return (self.provider.slug, self.address, self.postal_code)
+
+    natural_key.dependencies = ["directory.provider"]
+
+    def fill_coordinates(self) -> None:
+        """Take the postal code's centre when no coordinates were entered."""
+        if self.latitude is None and self.longitude is None and self.postal_code:
+            centre = geo.zip_centre(self.postal_code)
+            if centre:
+                self.latitude, self.longitude = centre
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_coordinates()
+        super().save(*args, **kwargs)
+
+
+# --- Resources and reports --------------------------------------------------------------
+
+
+class ResourceQuerySet(models.QuerySet):
+    def crisis(self) -> ResourceQuerySet:
+        return self.filter(is_crisis=True)
+
+    def support(self) -> ResourceQuerySet:
+        return self.filter(is_crisis=False)
+
+
+class ResourceManager(models.Manager.from_queryset(ResourceQuerySet)):
+    def get_by_natural_key(self, slug: str) -> Resource:
+        return self.get(slug=slug)
+
+
+class Resource(models.Model):
+    """A crisis line or support organization. A phone number is given only where it is certain."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=40, blank=True)
+    text_number = models.CharField("text number", max_length=40, blank=True)
+    url = models.URLField("website", blank=True)
+    region = models.CharField(max_length=100, blank=True, help_text="Where it serves, e.g. United States.")
+    description = models.TextField(blank=True)
+    is_crisis = models.BooleanField("crisis line", default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ResourceManager()
+
+    class Meta:
+        ordering = ["-is_crisis", "position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    @property
+    def tel(self) -> str:
+        """The phone number as dialable digits for a tel: link."""
+        return "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
+
+
+class Report(models.Model):
+    """A member of the public's report of a problem with a listing, for staff to review."""
+
+    class Reason(models.TextChoices):
+        UNREACHABLE = "unreachable", "Could not reach them"
+        NOT_ACCEPTING = "not-accepting", "Not accepting new clients"
+        WRONG_FEE = "wrong-fee", "Wrong fee or insurance"
+        OTHER = "other", "Something else"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    details = models.TextField(blank=True, max_length=1000)
+    created = models.DateTimeField(auto_now_add=True)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["resolved", "-created"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.provider}"

@@ -1,0 +1,53 @@
+"""Staff roles: editors keep the data; verifiers may also mark licenses verified."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+
+EDITORS = "editors"
+VERIFIERS = "verifiers"
+
+# Models editors add and change (app label, model name); Report is reviewed, not added.
+EDITED_MODELS = [
+    ("directory", "provider"), ("directory", "license"), ("directory", "office"),
+    ("directory", "modality"), ("directory", "condition"), ("directory", "credentialtype"),
+    ("directory", "sessionformat"), ("directory", "agegroup"), ("directory", "language"),
+    ("directory", "insuranceplan"), ("directory", "resource"),
+    ("guides", "guide"),
+]
+REVIEWED_MODELS = [("directory", "report")]
+
+
+def _permissions(app_label: str, model: str, actions: list[str]) -> list[Permission]:
+    try:
+        model_class = apps.get_model(app_label, model)
+    except LookupError:
+        return []
+    content_type = ContentType.objects.get_for_model(model_class)
+    codenames = [f"{action}_{model}" for action in actions]
+    return list(Permission.objects.filter(content_type=content_type, codename__in=codenames))
+
+
+def editor_permissions() -> list[Permission]:
+    permissions = []
+    for app_label, model in EDITED_MODELS:
+        permissions += _permissions(app_label, model, ["view", "add", "change"])
+    for app_label, model in REVIEWED_MODELS:
+        permissions += _permissions(app_label, model, ["view", "change"])
+    return permissions
+
+
+def setup_roles() -> dict[str, int]:
+    """Create or refresh both groups; running it again changes nothing."""
+    editor_perms = editor_permissions()
+    verifier_perms = editor_perms + list(
+        Permission.objects.filter(content_type__app_label="directory", codename="verify_license")
+    )
+    result = {}
+    for name, perms in ((EDITORS, editor_perms), (VERIFIERS, verifier_perms)):
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(perms)
+        result[name] = len(perms)
+    return result

@@ -1,0 +1,203 @@
+"""Staff data entry in the admin: pages answer, bad entries show errors, roles hold."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+
+from directory.models import Provider, Resource
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_MODELS = [
+    "provider", "license", "modality", "condition", "credentialtype", "sessionformat", "agegroup",
+    "language", "insuranceplan", "resource", "report",
+]
+
+
+@pytest.fixture
+def staff_client(client, make_provider):
+    user = User.objects.create_user("staff", password="x", is_staff=True)
+    call_command("setup_roles", stdout=io.StringIO())
+
+    def login(role: str):
+        user.groups.set([Group.objects.get(name=role)])
+        user.refresh_from_db()
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def provider_form(**overrides) -> dict:
+    data = {
+        "name": "Ana Díaz", "slug": "", "external_id": "", "pronouns": "", "gender": "", "practice_name": "",
+        "bio": "", "phone": "", "email": "", "website": "", "standard_fee": "", "sliding_scale_min": "",
+        "sliding_scale_max": "", "published": "on", "accepting_new_clients": "on", "accepting_confirmed": "",
+        "last_verified": "",
+        "licenses-TOTAL_FORMS": "1", "licenses-INITIAL_FORMS": "0",
+        "licenses-MIN_NUM_FORMS": "0", "licenses-MAX_NUM_FORMS": "1000",
+        "licenses-0-credential_type": "", "licenses-0-jurisdiction": "", "licenses-0-number": "",
+        "licenses-0-expires_on": "", "licenses-0-verified_on": "",
+        "offices-TOTAL_FORMS": "0", "offices-INITIAL_FORMS": "0",
+        "offices-MIN_NUM_FORMS": "0", "offices-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_every_admin_list_add_and_change_page_answers_for_a_superuser(admin_client, make_provider, resources):
+    provider = make_provider("Ana", offices=[{"city": "Austin", "jurisdiction": "TX", "postal_code": "78701"}])
+    for model in ADMIN_MODELS:
+        assert admin_client.get(f"/admin/directory/{model}/").status_code == 200, model
+        if model != "report":
+            assert admin_client.get(f"/admin/directory/{model}/add/").status_code == 200, model
+    assert admin_client.get(f"/admin/directory/provider/{provider.pk}/change/").status_code == 200
+    resource = Resource.objects.first()
+    assert admin_client.get(f"/admin/directory/resource/{resource.pk}/change/").status_code == 200
+
+
+def test_provider_list_filters_and_search_answer(admin_client, make_provider):
+    make_provider("Ana", licenses=[("LCSW", "TX", "LIC-77")], modalities=["cbt"])
+    for query in ["licensed_in=TX", "credential=LCSW", "freshness=stale", "freshness=flagged", "q=LIC-77",
+                  "published__exact=1", "accepting_new_clients__exact=0"]:
+        response = admin_client.get(f"/admin/directory/provider/?{query}")
+        assert response.status_code == 200, query
+    assert "Ana" in admin_client.get("/admin/directory/provider/?q=LIC-77").content.decode()
+    assert "Ana" not in admin_client.get("/admin/directory/provider/?licensed_in=NY").content.decode()
+
+
+def test_a_provider_with_a_license_is_added_through_the_admin(admin_client, taxonomy):
+    from directory.models import CredentialType
+
+    lcsw = CredentialType.objects.get(code="LCSW")
+    response = admin_client.post("/admin/directory/provider/add/", provider_form(**{
+        "standard_fee": "140", "sliding_scale_min": "40", "sliding_scale_max": "120",
+        "licenses-0-credential_type": lcsw.pk, "licenses-0-jurisdiction": "TX", "licenses-0-number": "A-1",
+    }))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    provider = Provider.objects.get(name="Ana Díaz")
+    assert provider.slug == "ana-diaz"
+    assert [str(lic) for lic in provider.licenses.all()] == ["LCSW TX A-1"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"standard_fee": "-5"}, "A fee cannot be negative."),
+        (
+            {"sliding_scale_min": "90", "sliding_scale_max": "40"},
+            "The sliding-scale minimum cannot be above the maximum.",
+        ),
+        ({"sliding_scale_min": "40"}, "Give both the sliding-scale minimum and maximum, or neither."),
+        ({"name": ""}, "This field is required."),
+    ],
+)
+def test_invalid_provider_entries_show_a_clear_error_and_save_nothing(admin_client, taxonomy, fields, message):
+    response = admin_client.post("/admin/directory/provider/add/", provider_form(**fields))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Provider.objects.exists()
+
+
+def test_a_duplicate_license_or_external_id_shows_an_error(admin_client, make_provider):
+    from directory.models import CredentialType
+
+    make_provider("Ben", external_id="src-1", licenses=[("LCSW", "TX", "DUP-1")])
+    lcsw = CredentialType.objects.get(code="LCSW")
+    response = admin_client.post("/admin/directory/provider/add/", provider_form(**{
+        "external_id": "src-1",
+        "licenses-0-credential_type": lcsw.pk, "licenses-0-jurisdiction": "TX", "licenses-0-number": "DUP-1",
+    }))
+    page = response.content.decode()
+    assert "Another provider already has this external ID." in page
+    assert "This license (credential, jurisdiction and number) is already listed." in page
+    assert Provider.objects.count() == 1
+
+
+def test_an_editor_cannot_mark_a_license_verified(staff_client, make_provider, today):
+    provider = make_provider("Ana", licenses=[("LCSW", "TX", "E-1")])
+    license_ = provider.licenses.get()
+    client = staff_client("editors")
+    page = client.get(f"/admin/directory/provider/{provider.pk}/change/").content.decode()
+    assert 'name="licenses-0-verified_on"' not in page
+    data = provider_form(**{
+        "name": "Ana", "slug": provider.slug, "external_id": provider.external_id,
+        "licenses-INITIAL_FORMS": "1", "licenses-0-id": license_.pk, "licenses-0-provider": provider.pk,
+        "licenses-0-credential_type": license_.credential_type_id, "licenses-0-jurisdiction": "TX",
+        "licenses-0-number": "E-1", "licenses-0-verified_on": today.isoformat(),
+    })
+    assert client.post(f"/admin/directory/provider/{provider.pk}/change/", data).status_code == 302
+    license_.refresh_from_db()
+    assert license_.verified_on is None
+    # Nor through the license list's bulk action.
+    client.post("/admin/directory/license/", {"action": "mark_verified_today", "_selected_action": [license_.pk]})
+    license_.refresh_from_db()
+    assert license_.verified_on is None
+
+
+def test_a_verifier_marks_a_license_verified_and_is_recorded_as_the_verifier(staff_client, make_provider, today):
+    provider = make_provider("Ana", licenses=[("LCSW", "TX", "V-1")])
+    license_ = provider.licenses.get()
+    client = staff_client("verifiers")
+    data = provider_form(**{
+        "name": "Ana", "slug": provider.slug, "external_id": provider.external_id,
+        "licenses-INITIAL_FORMS": "1", "licenses-0-id": license_.pk, "licenses-0-provider": provider.pk,
+        "licenses-0-credential_type": license_.credential_type_id, "licenses-0-jurisdiction": "TX",
+        "licenses-0-number": "V-1", "licenses-0-verified_on": today.isoformat(),
+    })
+    response = client.post(f"/admin/directory/provider/{provider.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    license_.refresh_from_db()
+    assert license_.verified_on == today
+    assert license_.verified_by.username == "staff"
+
+
+def test_the_bulk_verify_action_works_for_verifiers(staff_client, make_provider, today):
+    license_ = make_provider("Ana", licenses=[("PMHNP", "NY", "B-1")]).licenses.get()
+    staff_client("verifiers").post(
+        "/admin/directory/license/", {"action": "mark_verified_today", "_selected_action": [license_.pk]}
+    )
+    license_.refresh_from_db()
+    assert license_.verified_on == today
+
+
+def test_editing_a_verified_license_number_drops_the_verification(staff_client, make_provider, today):
+    provider = make_provider("Ana", licenses=[("LCSW", "TX", "OLD-1", today)])
+    license_ = provider.licenses.get()
+    data = provider_form(**{
+        "name": "Ana", "slug": provider.slug, "external_id": provider.external_id,
+        "licenses-INITIAL_FORMS": "1", "licenses-0-id": license_.pk, "licenses-0-provider": provider.pk,
+        "licenses-0-credential_type": license_.credential_type_id, "licenses-0-jurisdiction": "TX",
+        "licenses-0-number": "NEW-2",
+    })
+    assert staff_client("editors").post(f"/admin/directory/provider/{provider.pk}/change/", data).status_code == 302
+    license_.refresh_from_db()
+    assert (license_.number, license_.verified_on) == ("NEW-2", None)
+
+
+def test_actions_publish_unpublish_and_mark_checked_today(admin_client, make_provider, today):
+    ana = make_provider("Ana", published=False, needs_reverification=True)
+    url = "/admin/directory/provider/"
+    admin_client.post(url, {"action": "publish", "_selected_action": [ana.pk]})
+    ana.refresh_from_db()
+    assert ana.published
+    admin_client.post(url, {"action": "unpublish", "_selected_action": [ana.pk]})
+    ana.refresh_from_db()
+    assert not ana.published
+    admin_client.post(url, {"action": "mark_checked_today", "_selected_action": [ana.pk]})
+    ana.refresh_from_db()
+    assert (ana.last_verified, ana.needs_reverification) == (today, False)
+
+
+def test_setup_roles_can_run_twice(db):
+    call_command("setup_roles", stdout=io.StringIO())
+    call_command("setup_roles", stdout=io.StringIO())
+    editors, verifiers = Group.objects.get(name="editors"), Group.objects.get(name="verifiers")
+    assert not editors.permissions.filter(codename="verify_license").exists()
+    assert verifiers.permissions.filter(codename="verify_license").exists()
+    assert editors.permissions.filter(codename="change_provider").exists()
+    assert not editors.permissions.filter(codename="delete_provider").exists()

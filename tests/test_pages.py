@@ -1,0 +1,90 @@
+"""Public pages of the foundation, health check, production settings and database outages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-long-random-production-secret-key-3f9c1e7a5b2d8c4e6f0a1b3c5d7e9f2a4b6c8d0e",
+    "ALLOWED_HOSTS": "directory.example.org",
+    "SECURE_HTTPS": "",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    dropped = {"SECURE_HTTPS", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    full_env = {k: v for k, v in os.environ.items() if k not in dropped}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.django_db
+def test_every_page_shows_the_988_lifeline(client, resources):
+    for path in ["/", "/resources/", "/no-such-page/"]:
+        page = client.get(path).content.decode()
+        assert 'href="tel:988"' in page, path
+        assert "Suicide &amp; Crisis Lifeline" in page, path
+
+
+@pytest.mark.django_db
+def test_the_resources_page_lists_crisis_lines_before_support_organizations(client, resources):
+    page = client.get("/resources/").content.decode()
+    assert page.index("Disaster Distress Helpline") < page.index("SAMHSA")
+    assert "1-800-985-5990" in page
+
+
+@pytest.mark.django_db
+def test_healthz_answers_ok(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (200, b"ok")
+
+
+def test_healthz_and_pages_answer_503_when_the_database_is_unreachable(tmp_path):
+    """A real unreachable database: a PostgreSQL port nothing listens on."""
+    script = (
+        "from django.test import Client; c = Client(raise_request_exception=False);"
+        "r = c.get('/healthz'); print(r.status_code, r.content.decode());"
+        "r = c.get('/resources/'); print(r.status_code, 'tel:988' in r.content.decode())"
+    )
+    result = run_manage(
+        "shell", "--no-imports", "-c", script,
+        env={"DEBUG": "0", "SECRET_KEY": "x" * 50, "SECURE_HTTPS": "0",
+             "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none", "CONN_MAX_AGE": "0",
+             "ALLOWED_HOSTS": "testserver"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "503 database unavailable"
+    assert lines[1] == "503 True"
+
+
+def test_production_settings_pass_the_deployment_checks():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_responses_carry_the_security_and_privacy_headers(client):
+    response = client.get("/")
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "'unsafe-inline'" not in csp
