@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import math
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Coalesce, Upper
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, Subquery, Value
+from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -192,20 +193,130 @@ class InsurancePlan(Term):
 
 
 class ProviderQuerySet(models.QuerySet):
+    """Every public filter is one method here. Blank input is a no-op, so the methods chain."""
+
     def published(self) -> ProviderQuerySet:
         return self.filter(published=True)
 
-    def licensed_in(self, jurisdiction: str) -> ProviderQuerySet:
+    # -- taxonomy: "any of these" -------------------------------------------------------
+
+    def _with_any(self, relation: str, keys: list[str] | tuple[str, ...]) -> ProviderQuerySet:
+        """Providers linked through the many-to-many `relation` to any term with one of keys."""
+        keys = [k for k in (keys or []) if k]
+        if not keys:
+            return self
+        field = self.model._meta.get_field(relation)
+        through = field.remote_field.through
+        term = field.related_model
+        term_fk = field.m2m_reverse_field_name()
+        return self.filter(
+            Exists(through.objects.filter(
+                **{field.m2m_field_name(): OuterRef("pk"), f"{term_fk}__{term.key_field}__in": keys}
+            ))
+        )
+
+    def offering(self, modalities: list[str]) -> ProviderQuerySet:
+        return self._with_any("modalities", modalities)
+
+    def specializing_in(self, conditions: list[str]) -> ProviderQuerySet:
+        """A specialist in a narrower condition (treatment-resistant depression) counts for the broader one."""
+        conditions = [c for c in (conditions or []) if c]
+        if not conditions:
+            return self
+        narrower = Condition.objects.filter(broader__slug__in=conditions).values_list("slug", flat=True)
+        return self._with_any("conditions", [*conditions, *narrower])
+
+    def serving_formats(self, formats: list[str]) -> ProviderQuerySet:
+        return self._with_any("formats", formats)
+
+    def serving_age_groups(self, age_groups: list[str]) -> ProviderQuerySet:
+        return self._with_any("age_groups", age_groups)
+
+    def speaking(self, languages: list[str]) -> ProviderQuerySet:
+        return self._with_any("languages", [code.lower() for code in (languages or []) if code])
+
+    def accepting_insurance(self, plans: list[str]) -> ProviderQuerySet:
+        return self._with_any("insurance", plans)
+
+    # -- licenses ---------------------------------------------------------------------
+
+    def holding_credentials(self, codes: list[str]) -> ProviderQuerySet:
+        codes = [c.upper() for c in (codes or []) if c]
+        if not codes:
+            return self
+        return self.filter(
+            Exists(License.objects.filter(provider=OuterRef("pk"), credential_type__code__in=codes))
+        )
+
+    def prescribers(self, required: bool = True) -> ProviderQuerySet:
+        """Holds a credential that can prescribe."""
+        if not required:
+            return self
+        return self.filter(
+            Exists(License.objects.filter(provider=OuterRef("pk"), credential_type__can_prescribe=True))
+        )
+
+    def licensed_in(self, jurisdiction: str | None) -> ProviderQuerySet:
+        """Holds a license in the jurisdiction: the only place a provider may see clients."""
         if not jurisdiction:
             return self
-        return self.filter(licenses__jurisdiction=jurisdiction.upper()).distinct()
+        return self.filter(
+            Exists(License.objects.filter(provider=OuterRef("pk"), jurisdiction=jurisdiction.upper()))
+        )
 
-    def not_verified_since(self, day: datetime.date) -> ProviderQuerySet:
-        """Profiles last checked before day, or never."""
-        return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lt=day))
+    def verified(self, required: bool = True) -> ProviderQuerySet:
+        """Holds at least one license that staff verified."""
+        if not required:
+            return self
+        return self.filter(Exists(License.objects.filter(provider=OuterRef("pk"), verified_on__isnull=False)))
 
-    def stale(self) -> ProviderQuerySet:
-        return self.not_verified_since(timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS))
+    def with_last_license_verification(self) -> ProviderQuerySet:
+        """Annotate license_verified: the most recent date staff verified one of the licenses."""
+        latest = (
+            License.objects.filter(provider=OuterRef("pk"), verified_on__isnull=False)
+            .order_by("-verified_on").values("verified_on")[:1]
+        )
+        return self.annotate(license_verified=Subquery(latest))
+
+    # -- how and where they meet --------------------------------------------------------
+
+    def offering_telehealth(self, required: bool = True) -> ProviderQuerySet:
+        return self.filter(telehealth=True) if required else self
+
+    def in_person(self, required: bool = True, jurisdiction: str | None = None) -> ProviderQuerySet:
+        """Has an office (in the jurisdiction, when one is given)."""
+        if not required:
+            return self
+        offices = Office.objects.filter(provider=OuterRef("pk"))
+        if jurisdiction:
+            offices = offices.filter(jurisdiction=jurisdiction.upper())
+        return self.filter(Exists(offices))
+
+    def near(self, centre: tuple[float, float] | None, radius_miles: float) -> ProviderQuerySet:
+        """Has an office within radius_miles of centre; annotates distance_miles to the nearest such office.
+
+        A bounding box the (latitude, longitude) index can serve narrows the offices first; the exact
+        great-circle distance is computed only for those.
+        """
+        if centre is None:
+            return self
+        min_lat, max_lat, min_lon, max_lon = geo.bounding_box(centre, radius_miles)
+        nearest = (
+            Office.objects.filter(
+                provider=OuterRef("pk"),
+                latitude__gte=min_lat, latitude__lte=max_lat,
+                longitude__gte=min_lon, longitude__lte=max_lon,
+            )
+            .annotate(miles=great_circle_miles(centre))
+            .filter(miles__lte=radius_miles)
+            .order_by("miles")
+            .values("miles")[:1]
+        )
+        return self.annotate(distance_miles=Subquery(nearest, output_field=models.FloatField())).filter(
+            distance_miles__isnull=False
+        )
+
+    # -- fees and availability ----------------------------------------------------------
 
     def with_lowest_fee(self) -> ProviderQuerySet:
         """Annotate lowest_fee: the sliding-scale floor when there is one, else the standard fee."""
@@ -216,6 +327,35 @@ class ProviderQuerySet(models.QuerySet):
         if max_fee is None:
             return self
         return self.with_lowest_fee().filter(lowest_fee__lte=max_fee)
+
+    def with_sliding_scale(self, required: bool = True) -> ProviderQuerySet:
+        return self.filter(sliding_scale_min__isnull=False) if required else self
+
+    def with_free_consultation(self, required: bool = True) -> ProviderQuerySet:
+        return self.filter(free_consultation=True) if required else self
+
+    def accepting(self, required: bool = True) -> ProviderQuerySet:
+        return self.filter(accepting_new_clients=True) if required else self
+
+    # -- freshness ----------------------------------------------------------------------
+
+    def not_verified_since(self, day: datetime.date) -> ProviderQuerySet:
+        """Profiles last checked before day, or never."""
+        return self.filter(Q(last_verified__isnull=True) | Q(last_verified__lt=day))
+
+    def stale(self) -> ProviderQuerySet:
+        return self.not_verified_since(timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS))
+
+
+def great_circle_miles(centre: tuple[float, float]) -> models.Func:
+    """Haversine distance in miles from centre to the row's latitude/longitude, in SQL."""
+    lat, lon = (math.radians(v) for v in centre)
+    dlat = Radians("latitude") - lat
+    dlon = Radians("longitude") - lon
+    h = Power(Sin(dlat / 2), 2) + math.cos(lat) * Cos(Radians("latitude")) * Power(Sin(dlon / 2), 2)
+    # Rounding can push h a hair above 1 for antipodal points; ASin would then fail.
+    h = Least(h, Value(1.0))
+    return ExpressionWrapper(2 * geo.EARTH_RADIUS_MILES * ASin(Sqrt(h)), output_field=models.FloatField())
 
 
 class ProviderManager(models.Manager.from_queryset(ProviderQuerySet)):
