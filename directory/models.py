@@ -7,15 +7,16 @@ import math
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import geo
+from . import geo, search
 from .jurisdictions import JURISDICTION_CHOICES, JURISDICTIONS
 
 STALE_AFTER_DAYS = 365
@@ -293,7 +294,13 @@ class ProviderQuerySet(models.QuerySet):
         return self.filter(Exists(offices))
 
     def near(self, centre: tuple[float, float] | None, radius_miles: float) -> ProviderQuerySet:
-        """Has an office within radius_miles of centre; annotates distance_miles to the nearest such office.
+        """Has an office within radius_miles of centre; annotates distance_miles to the nearest such office."""
+        if centre is None:
+            return self
+        return self.with_distance(centre, radius_miles).filter(distance_miles__isnull=False)
+
+    def with_distance(self, centre: tuple[float, float] | None, radius_miles: float) -> ProviderQuerySet:
+        """Annotate distance_miles: to the nearest office within radius_miles of centre, else null.
 
         A bounding box the (latitude, longitude) index can serve narrows the offices first; the exact
         great-circle distance is computed only for those.
@@ -312,9 +319,7 @@ class ProviderQuerySet(models.QuerySet):
             .order_by("miles")
             .values("miles")[:1]
         )
-        return self.annotate(distance_miles=Subquery(nearest, output_field=models.FloatField())).filter(
-            distance_miles__isnull=False
-        )
+        return self.annotate(distance_miles=Subquery(nearest, output_field=models.FloatField()))
 
     # -- fees and availability ----------------------------------------------------------
 
@@ -337,6 +342,133 @@ class ProviderQuerySet(models.QuerySet):
     def accepting(self, required: bool = True) -> ProviderQuerySet:
         return self.filter(accepting_new_clients=True) if required else self
 
+    # -- free text and order ------------------------------------------------------------
+
+    def matching_text(self, text: str | None) -> ProviderQuerySet:
+        """Free text over name, practice, bio, modality and condition names; annotates `rank`."""
+        return search.matching(self, text)
+
+    def by_relevance(self) -> ProviderQuerySet:
+        """Best text match first when there is a query (see matching_text), else by name."""
+        if "rank" in self.query.annotations:
+            return self.order_by(F("rank").desc(), "name", "id")
+        return self.by_name()
+
+    def by_name(self) -> ProviderQuerySet:
+        return self.order_by("name", "id")
+
+    def by_distance(self) -> ProviderQuerySet:
+        """Nearest office first; needs near(), which annotates distance_miles."""
+        if "distance_miles" not in self.query.annotations:
+            return self.by_name()
+        return self.order_by("distance_miles", "name", "id")
+
+    def by_fee(self) -> ProviderQuerySet:
+        """Lowest possible fee first; providers with no fee listed last."""
+        return self.with_lowest_fee().order_by(F("lowest_fee").asc(nulls_last=True), "name", "id")
+
+    def by_recent_verification(self) -> ProviderQuerySet:
+        """Most recently verified profile first (Provider.last_verified, the whole-profile check); never last."""
+        return self.order_by(F("last_verified").desc(nulls_last=True), "name", "id")
+
+    def sorted_by(self, sort: str | None) -> ProviderQuerySet:
+        """The public sort orders: relevance (default), distance, fee, recent, name; ties broken by name, id."""
+        orders = {
+            "relevance": self.by_relevance,
+            "distance": self.by_distance,
+            "fee": self.by_fee,
+            "recent": self.by_recent_verification,
+            "name": self.by_name,
+        }
+        return orders.get(sort or "relevance", self.by_relevance)()
+
+    # -- counts for facets ---------------------------------------------------------------
+
+    def term_counts(self, relation: str) -> dict[str, int]:
+        """{term key: how many of these providers have it} for a many-to-many relation, in one query."""
+        field = self.model._meta.get_field(relation)
+        through = field.remote_field.through
+        key = f"{field.m2m_reverse_field_name()}__{field.related_model.key_field}"
+        rows = (
+            through.objects.filter(**{f"{field.m2m_field_name()}__in": self.order_by().values("pk")})
+            .values(key)
+            .annotate(n=Count(field.m2m_field_name(), distinct=True))
+            .order_by()
+        )
+        return {row[key]: row["n"] for row in rows}
+
+    def credential_counts(self) -> dict[str, int]:
+        """{credential code: how many of these providers hold it}, in one query."""
+        rows = (
+            License.objects.filter(provider__in=self.order_by().values("pk"))
+            .values("credential_type__code")
+            .annotate(n=Count("provider", distinct=True))
+            .order_by()
+        )
+        return {row["credential_type__code"]: row["n"] for row in rows}
+
+    def jurisdiction_counts(self) -> dict[str, int]:
+        """{jurisdiction: how many of these providers are licensed there}, in one query."""
+        rows = (
+            License.objects.filter(provider__in=self.order_by().values("pk"))
+            .values("jurisdiction")
+            .annotate(n=Count("provider", distinct=True))
+            .order_by()
+        )
+        return {row["jurisdiction"]: row["n"] for row in rows}
+
+    def feature_counts(self) -> dict[str, int]:
+        """How many of these providers offer each yes/no feature of the search form, in one query."""
+        licenses = License.objects.filter(provider=OuterRef("pk"))
+        return self.order_by().aggregate(
+            prescriber=Count("pk", filter=Q(Exists(licenses.filter(credential_type__can_prescribe=True)))),
+            telehealth=Count("pk", filter=Q(telehealth=True)),
+            in_person=Count("pk", filter=Q(Exists(Office.objects.filter(provider=OuterRef("pk"))))),
+            sliding_scale=Count("pk", filter=Q(sliding_scale_min__isnull=False)),
+            free_consultation=Count("pk", filter=Q(free_consultation=True)),
+            accepting=Count("pk", filter=Q(accepting_new_clients=True)),
+            verified=Count("pk", filter=Q(Exists(licenses.filter(verified_on__isnull=False)))),
+        )
+
+    # -- loading for display ------------------------------------------------------------
+
+    def for_cards(self) -> ProviderQuerySet:
+        """Everything a result card and provider_json() show, in a fixed number of queries per page.
+
+        One query for the providers (without the long text columns) and one per related list, whatever
+        the page size.
+        """
+        def terms(model: type[Term]) -> models.QuerySet:
+            return model.objects.only("id", model.key_field, "name", "position")
+
+        return self.only(*CARD_FIELDS).prefetch_related(
+            Prefetch(
+                "licenses",
+                queryset=License.objects.select_related("credential_type").only(
+                    "id", "provider_id", "jurisdiction", "verified_on", "expires_on",
+                    "credential_type__code", "credential_type__name", "credential_type__can_prescribe",
+                    "credential_type__position",
+                ),
+            ),
+            Prefetch(
+                "offices",
+                queryset=Office.objects.only("id", "provider_id", "city", "jurisdiction", "postal_code"),
+            ),
+            Prefetch("modalities", queryset=terms(Modality)),
+            Prefetch("conditions", queryset=terms(Condition)),
+            Prefetch("formats", queryset=terms(SessionFormat)),
+            Prefetch("age_groups", queryset=terms(AgeGroup)),
+            Prefetch("languages", queryset=terms(Language)),
+            Prefetch("insurance", queryset=terms(InsurancePlan)),
+        )
+
+    def for_profile(self) -> ProviderQuerySet:
+        """Everything the profile page shows, with licenses and offices in full."""
+        return self.prefetch_related(
+            Prefetch("licenses", queryset=License.objects.select_related("credential_type")),
+            "offices", "modalities", "conditions", "formats", "age_groups", "languages", "insurance",
+        )
+
     # -- freshness ----------------------------------------------------------------------
 
     def not_verified_since(self, day: datetime.date) -> ProviderQuerySet:
@@ -356,6 +488,14 @@ def great_circle_miles(centre: tuple[float, float]) -> models.Func:
     # Rounding can push h a hair above 1 for antipodal points; ASin would then fail.
     h = Least(h, Value(1.0))
     return ExpressionWrapper(2 * geo.EARTH_RADIUS_MILES * ASin(Sqrt(h)), output_field=models.FloatField())
+
+
+# The provider columns a card or the JSON API shows; the long text stays in the database.
+CARD_FIELDS = (
+    "id", "external_id", "name", "slug", "pronouns", "gender", "practice_name", "published",
+    "accepting_new_clients", "accepting_confirmed", "last_verified", "standard_fee",
+    "sliding_scale_min", "sliding_scale_max", "free_consultation", "telehealth",
+)
 
 
 class ProviderManager(models.Manager.from_queryset(ProviderQuerySet)):
@@ -423,6 +563,8 @@ class Provider(models.Model):
 
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Kept current by directory.search on PostgreSQL; unused elsewhere.
+    search_vector = SearchVectorField(null=True, editable=False, serialize=False)
 
     objects = ProviderManager()
 
@@ -504,9 +646,87 @@ class Provider(models.Model):
             return self.sliding_scale_min
         return self.standard_fee
 
+    @lowest_fee.setter
+    def lowest_fee(self, value: Decimal | None) -> None:
+        # ProviderQuerySet.with_lowest_fee() annotates the same value, computed by the database from the
+        # same two fields; those fields stay the only source, so the annotated copy is not kept.
+        pass
+
     @property
     def is_stale(self) -> bool:
         return self.last_verified is None or (timezone.localdate() - self.last_verified).days > STALE_AFTER_DAYS
+
+    # The properties below read the (prefetched) licenses and offices, so a page of cards costs no extra query.
+
+    @property
+    def can_prescribe(self) -> bool:
+        return any(license.credential_type.can_prescribe for license in self.licenses.all())
+
+    @property
+    def licensed_states(self) -> list[str]:
+        """Sorted codes of the jurisdictions the provider holds a license in."""
+        return sorted({license.jurisdiction for license in self.licenses.all()})
+
+    @property
+    def licensed_state_names(self) -> list[str]:
+        """Full names of the licensed jurisdictions, in the order of their codes."""
+        return [JURISDICTIONS.get(code, code) for code in self.licensed_states]
+
+    @property
+    def credential_codes(self) -> list[str]:
+        """Distinct credential codes (LCSW, MD, ...) in the taxonomy's order."""
+        codes: list[str] = []
+        for license in self.licenses.all():
+            if license.credential_type.code not in codes:
+                codes.append(license.credential_type.code)
+        return codes
+
+    @property
+    def credential_names(self) -> list[str]:
+        """Distinct credential names (Clinical social worker, ...) in the taxonomy's order."""
+        names: list[str] = []
+        for license in self.licenses.all():
+            if license.credential_type.name not in names:
+                names.append(license.credential_type.name)
+        return names
+
+    @property
+    def is_in_person(self) -> bool:
+        return bool(self.offices.all())
+
+    @property
+    def standard_fee_text(self) -> str:
+        return money(self.standard_fee)
+
+    @property
+    def sliding_scale_text(self) -> str:
+        """"$40–$120", or "" without a sliding scale."""
+        if not self.has_sliding_scale:
+            return ""
+        return f"{money(self.sliding_scale_min)}–{money(self.sliding_scale_max)}"
+
+    @property
+    def fee_summary(self) -> str:
+        """One line for a card: "$140 a session, $40–$120 sliding scale, free consultation"."""
+        parts = []
+        if self.standard_fee is not None:
+            parts.append(f"{self.standard_fee_text} a session")
+        if self.has_sliding_scale:
+            parts.append(f"{self.sliding_scale_text} sliding scale")
+        if not parts:
+            parts.append("Fee not listed")
+        if self.free_consultation:
+            parts.append("free consultation")
+        return ", ".join(parts)
+
+
+def money(amount: Decimal | None) -> str:
+    """$40 for whole amounts, $42.50 otherwise."""
+    if amount is None:
+        return ""
+    if amount == amount.to_integral_value():
+        return f"${int(amount):,}"
+    return f"${amount:,.2f}"
 
 
 jurisdiction_field_kwargs = {"max_length": 2, "choices": JURISDICTION_CHOICES}
@@ -710,3 +930,81 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.provider}"
+
+
+# --- Fit finder: what to consider next ---------------------------------------------------
+
+
+class NextStepRuleManager(models.Manager):
+    def get_by_natural_key(self, condition: str, after: str, any_therapy: bool, medication: bool, suggest: str):
+        return self.get(
+            condition__slug=condition or None, after__slug=after or None,
+            after_any_therapy=any_therapy, after_medication=medication, suggest__slug=suggest,
+        )
+
+
+class NextStepRule(models.Model):
+    """When something did not help, an approach worth considering next: editable data, not code.
+
+    A rule applies when every condition it sets holds for a person's answers; blank conditions
+    always hold. Suggestions the person already tried are never made.
+    """
+
+    condition = models.ForeignKey(
+        Condition, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Applies when the person names this concern (or a narrower one). Empty: any concern.",
+    )
+    after = models.ForeignKey(
+        Modality, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Applies when the person tried this approach. Empty: see the two boxes below.",
+    )
+    after_any_therapy = models.BooleanField(
+        default=False, help_text="Applies only when the person tried at least one psychotherapy."
+    )
+    after_medication = models.BooleanField(
+        default=False, help_text="Applies only when the person tried medication."
+    )
+    suggest = models.ForeignKey(Modality, on_delete=models.CASCADE, related_name="+")
+    even_if_tried = models.BooleanField(
+        default=False, help_text="Suggest it even when the person tried it (e.g. a medication review)."
+    )
+    why = models.CharField(max_length=300, help_text="One plain-language line shown with the suggestion.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = NextStepRuleManager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(after__isnull=True, after_any_therapy=False, after_medication=False),
+                name="nextsteprule_has_a_trigger",
+                violation_error_message="Say what the person tried: an approach, any therapy, or medication.",
+            ),
+            models.UniqueConstraint(
+                fields=["condition", "after", "after_any_therapy", "after_medication", "suggest"],
+                name="nextsteprule_unique",
+                violation_error_message="This suggestion already exists for these answers.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_text()} → {self.suggest}"
+
+    def natural_key(self) -> tuple:
+        return (
+            self.condition.slug if self.condition else "",
+            self.after.slug if self.after else "",
+            self.after_any_therapy,
+            self.after_medication,
+            self.suggest.slug,
+        )
+
+    def trigger_text(self) -> str:
+        parts = [str(self.after)] if self.after else []
+        if self.after_any_therapy:
+            parts.append("therapy")
+        if self.after_medication:
+            parts.append("medication")
+        text = " and ".join(parts) + " did not help"
+        return f"{text} ({self.condition})" if self.condition else text

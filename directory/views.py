@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.paginator import InvalidPage
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from .models import Resource
+from .filters import ProviderFilter
+from .forms import ReportForm
+from .models import Provider, Resource
+from .serializers import json_ld_script, provider_json_ld
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -20,6 +27,50 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         "directory/resource_list.html",
         {"crisis_resources": Resource.objects.crisis(), "support_resources": Resource.objects.support()},
     )
+
+
+def provider_list(request: HttpRequest) -> HttpResponse:
+    """The search page; an htmx request gets the results alone (with the counts and messages it updates)."""
+    # Invalid values are shown beside their fields; the results apply the valid ones.
+    filterset = ProviderFilter(request.GET, queryset=Provider.objects.published())
+    try:
+        page = filterset.paginate(filterset.qs.for_cards())
+    except InvalidPage:
+        raise Http404("There is no such page of results.") from None
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "directory/_results.html" if partial else "directory/provider_list.html"
+    context = {"filterset": filterset, "page": page, "pagination": filterset.page_links(page), "partial": partial}
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    provider = get_object_or_404(Provider.objects.published().for_profile(), slug=slug)
+    return render_profile(request, provider, ReportForm())
+
+
+@require_POST
+def provider_report(request: HttpRequest, slug: str) -> HttpResponse:
+    """Store a report about a listing and flag the provider for re-verification."""
+    provider = get_object_or_404(Provider.objects.published().for_profile(), slug=slug)
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return render_profile(request, provider, form, status=400)
+    form.save_for(provider)
+    messages.success(request, "Thank you. Our staff will check this listing.")
+    return redirect(provider.get_absolute_url() + "#report")
+
+
+def render_profile(
+    request: HttpRequest, provider: Provider, report_form: ReportForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "provider": provider,
+        "json_ld": json_ld_script(provider_json_ld(provider)),
+        "report_form": report_form,
+    }
+    return render(request, "directory/provider_detail.html", context, status=status)
 
 
 @never_cache

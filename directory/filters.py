@@ -1,0 +1,418 @@
+"""ProviderFilter: the search parameters of /providers/ and /api/providers/, mapped to ProviderQuerySet methods."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.http import QueryDict
+
+from . import geo
+from .jurisdictions import JURISDICTIONS, normalize_jurisdiction
+from .models import (
+    AgeGroup,
+    Condition,
+    CredentialType,
+    InsurancePlan,
+    Language,
+    Modality,
+    ProviderQuerySet,
+    SessionFormat,
+)
+
+DEFAULT_RADIUS = 25
+MAX_RADIUS = 500
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+SORT_CHOICES = [
+    ("relevance", "Best match"),
+    ("distance", "Distance"),
+    ("fee", "Lowest fee"),
+    ("recent", "Recently verified"),
+    ("name", "Name"),
+]
+TRUE_VALUES = {"true", "1", "yes", "on"}
+FALSE_VALUES = {"false", "0", "no", "off", ""}
+
+
+class TermChoiceField(forms.ModelMultipleChoiceField):
+    """Any of several taxonomy keys; unknown keys are named in the error."""
+
+    def __init__(self, *args, label_name: str = "value", upper: bool = False, **kwargs) -> None:
+        self.upper = upper
+        self.label_name = label_name
+        kwargs.setdefault("error_messages", {})["invalid_choice"] = f"Unknown {label_name}: %(value)s."
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        if value:
+            value = [v.strip().upper() if self.upper else v.strip().lower() for v in value]
+        return super().clean(value)
+
+
+class YesField(forms.Field):
+    """true / false (and yes/no, 1/0, on/off); anything else is an error rather than silently ignored."""
+
+    widget = forms.CheckboxInput
+
+    def to_python(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value if value is not None else "").strip().lower()
+        if text in TRUE_VALUES:
+            return True
+        if text in FALSE_VALUES:
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+class YesWidget(forms.CheckboxInput):
+    """Keeps the raw value, so that YesField can reject what is not a yes or a no."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class JurisdictionField(forms.CharField):
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return ""
+        code = normalize_jurisdiction(value)
+        if code is None:
+            raise forms.ValidationError("Unknown state or province: %(value)s.", params={"value": value})
+        return code
+
+
+class ZipField(forms.CharField):
+    """A five-digit US ZIP code that has a known centre."""
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return ""
+        code = geo.normalize_zip(value)
+        if code is None:
+            raise forms.ValidationError("Enter a five-digit US ZIP code, such as 78701.")
+        if geo.zip_centre(code) is None:
+            raise forms.ValidationError("We do not know where ZIP code %(value)s is.", params={"value": code})
+        return code
+
+
+class ProviderFilterForm(forms.Form):
+    """Parameters that shape the results without filtering: radius, page and page size."""
+
+    radius = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_RADIUS, label="Within (miles)",
+        error_messages={
+            "min_value": f"Choose a radius from 1 to {MAX_RADIUS} miles.",
+            "max_value": f"Choose a radius from 1 to {MAX_RADIUS} miles.",
+            "invalid": "Enter the radius as a whole number of miles.",
+        },
+    )
+    page = forms.IntegerField(required=False, error_messages={"invalid": "Enter the page as a whole number."})
+    page_size = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE_SIZE,
+        error_messages={
+            "min_value": f"Choose a page size from 1 to {MAX_PAGE_SIZE}.",
+            "max_value": f"Choose a page size from 1 to {MAX_PAGE_SIZE}.",
+            "invalid": "Enter the page size as a whole number.",
+        },
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("sort") == "distance" and not data.get("zip") and "zip" not in self.errors:
+            self.add_error("sort", "Sorting by distance needs a ZIP code.")
+        return data
+
+
+class TermFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = TermChoiceField
+
+
+def term_filter(model: type, label_name: str, method: str, upper: bool = False) -> django_filters.Filter:
+    return TermFilter(
+        label=label_name.capitalize(),
+        queryset=model.objects.all(),
+        to_field_name=model.key_field,
+        method=method,
+        label_name=label_name,
+        upper=upper,
+    )
+
+
+class YesFilter(django_filters.Filter):
+    field_class = YesField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", YesWidget)
+        super().__init__(*args, **kwargs)
+
+
+class JurisdictionFilter(django_filters.CharFilter):
+    field_class = JurisdictionField
+
+
+class ZipFilter(django_filters.CharFilter):
+    field_class = ZipField
+
+
+class ProviderFilter(django_filters.FilterSet):
+    """One FilterSet for the HTML search page and the JSON API; each filter calls one ProviderQuerySet method."""
+
+    q = django_filters.CharFilter(method="filter_q", label="Name, approach or concern", max_length=200)
+    modality = term_filter(Modality, "approach", "filter_modality")
+    condition = term_filter(Condition, "concern", "filter_condition")
+    credential = term_filter(CredentialType, "credential", "filter_credential", upper=True)
+    prescriber = YesFilter(method="filter_prescriber", label="Can prescribe medication")
+    format = term_filter(SessionFormat, "session format", "filter_format")
+    age_group = term_filter(AgeGroup, "age group", "filter_age_group")
+    language = term_filter(Language, "language", "filter_language")
+    insurance = term_filter(InsurancePlan, "insurance plan", "filter_insurance")
+    state = JurisdictionFilter(method="filter_state", label="Licensed in")
+    telehealth = YesFilter(method="filter_telehealth", label="Offers telehealth")
+    in_person = YesFilter(method="filter_in_person", label="Sees clients in person")
+    zip = ZipFilter(method="filter_zip", label="ZIP code", max_length=10)
+    max_fee = django_filters.NumberFilter(
+        method="filter_max_fee", label="Most you can pay per session ($)", min_value=0, max_digits=7,
+        decimal_places=2, error_messages={"invalid": "Enter the fee as a number of dollars, such as 80."},
+    )
+    sliding_scale = YesFilter(method="filter_sliding_scale", label="Sliding-scale fees")
+    free_consultation = YesFilter(method="filter_free_consultation", label="Free first consultation")
+    accepting = YesFilter(method="filter_accepting", label="Accepting new clients")
+    verified = YesFilter(method="filter_verified", label="License verified by our staff")
+    sort = django_filters.ChoiceFilter(
+        method="filter_sort", choices=SORT_CHOICES, label="Sort by", empty_label=None,
+        error_messages={"invalid_choice": "Sort by relevance, distance, fee, recent or name."},
+    )
+
+    sort_choices = SORT_CHOICES
+
+    class Meta:
+        form = ProviderFilterForm
+        fields: list[str] = []
+
+    def filter_q(self, queryset: ProviderQuerySet, name: str, value: str) -> ProviderQuerySet:
+        return queryset.matching_text(value)
+
+    def filter_modality(self, queryset, name, value):
+        return queryset.offering(keys(value))
+
+    def filter_condition(self, queryset, name, value):
+        return queryset.specializing_in(keys(value))
+
+    def filter_credential(self, queryset, name, value):
+        return queryset.holding_credentials(keys(value))
+
+    def filter_prescriber(self, queryset, name, value):
+        return queryset.prescribers(value)
+
+    def filter_format(self, queryset, name, value):
+        return queryset.serving_formats(keys(value))
+
+    def filter_age_group(self, queryset, name, value):
+        return queryset.serving_age_groups(keys(value))
+
+    def filter_language(self, queryset, name, value):
+        return queryset.speaking(keys(value))
+
+    def filter_insurance(self, queryset, name, value):
+        return queryset.accepting_insurance(keys(value))
+
+    def filter_state(self, queryset, name, value):
+        return queryset.licensed_in(value)
+
+    def filter_telehealth(self, queryset, name, value):
+        return queryset.offering_telehealth(value)
+
+    def filter_in_person(self, queryset, name, value):
+        return queryset.in_person(value, jurisdiction=self.form.cleaned_data.get("state"))
+
+    def filter_zip(self, queryset, name, value):
+        return queryset.near(geo.zip_centre(value), self.radius)
+
+    def filter_max_fee(self, queryset, name, value: Decimal):
+        return queryset.affordable(value)
+
+    def filter_sliding_scale(self, queryset, name, value):
+        return queryset.with_sliding_scale(value)
+
+    def filter_free_consultation(self, queryset, name, value):
+        return queryset.with_free_consultation(value)
+
+    def filter_accepting(self, queryset, name, value):
+        return queryset.accepting(value)
+
+    def filter_verified(self, queryset, name, value):
+        return queryset.verified(value)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset.sorted_by(value)
+
+    def filter_queryset(self, queryset: ProviderQuerySet) -> ProviderQuerySet:
+        # Filters run in declaration order, so sort sees the rank and distance that q and zip annotate;
+        # the form's own fields (radius, page, page_size) shape the results but filter nothing.
+        for name, filter_ in self.filters.items():
+            if name != "sort":
+                queryset = filter_.filter(queryset, self.form.cleaned_data.get(name))
+        return self.filter_sort(queryset, "sort", self.form.cleaned_data.get("sort"))
+
+    # -- what the views need -------------------------------------------------------------
+
+    @property
+    def radius(self) -> int:
+        return (self.form.cleaned_data.get("radius") if self.form.is_bound else None) or DEFAULT_RADIUS
+
+    @property
+    def page_size(self) -> int:
+        return (self.form.cleaned_data.get("page_size") if self.form.is_bound else None) or DEFAULT_PAGE_SIZE
+
+    def paginate(self, queryset: ProviderQuerySet | None = None) -> Page:
+        """The requested page of results; raises django.core.paginator.InvalidPage when out of range."""
+        queryset = self.qs if queryset is None else queryset
+        number = self.form.cleaned_data.get("page")
+        number = 1 if number is None else number
+        return Paginator(queryset, self.page_size).page(number)
+
+    def active(self) -> list[dict[str, str]]:
+        """The filters in force, each with its label and the query string that drops it (for chips)."""
+        chips = []
+        data = self.form.cleaned_data
+        for name, filter_ in self.filters.items():
+            value = data.get(name)
+            if name == "sort" or value in (None, "", [], False):
+                continue
+            if hasattr(value, "__iter__") and not isinstance(value, str):
+                for term in value:
+                    chips.append({
+                        "label": f"{filter_.label}: {term}",
+                        "remove": self.query_without(name, term.key),
+                    })
+            elif value is True:
+                chips.append({"label": str(filter_.label), "remove": self.query_without(name)})
+            elif name == "state":
+                chips.append({"label": f"Licensed in {JURISDICTIONS[value]}", "remove": self.query_without(name)})
+            elif name == "zip":
+                # Without a ZIP code there is no distance to sort by.
+                also = ("radius", "sort") if data.get("sort") == "distance" else ("radius",)
+                chips.append({
+                    "label": f"Within {self.radius} miles of {value}",
+                    "remove": self.query_without(name, also=also),
+                })
+            elif name == "max_fee":
+                chips.append({"label": f"Fee up to ${value:,.2f}".replace(".00", ""),
+                              "remove": self.query_without(name)})
+            else:
+                chips.append({"label": f"“{value}”", "remove": self.query_without(name)})
+        return chips
+
+    def relaxations(self, limit: int = 12) -> list[dict[str, Any]]:
+        """For an empty result: the active filters whose removal alone would find someone, with how many."""
+        suggestions = []
+        for chip in self.active()[:limit]:
+            relaxed = type(self)(QueryDict(chip["remove"]), queryset=self.queryset)
+            if relaxed.is_valid():
+                count = relaxed.qs.count()
+                if count:
+                    suggestions.append({**chip, "count": count})
+        return sorted(suggestions, key=lambda s: -s["count"])
+
+    def facets(self) -> dict[str, dict[str, Any]]:
+        """Each filter's options with how many of the current results have them, in one query per facet."""
+        results = self.qs
+        checked = {name: set(self.data.getlist(name)) if hasattr(self.data, "getlist") else set()
+                   for name in self.filters}
+        term_counts = {
+            "modality": results.term_counts("modalities"),
+            "condition": results.term_counts("conditions"),
+            "credential": results.credential_counts(),
+            "format": results.term_counts("formats"),
+            "age_group": results.term_counts("age_groups"),
+            "language": results.term_counts("languages"),
+            "insurance": results.term_counts("insurance"),
+        }
+        facets: dict[str, dict[str, Any]] = {}
+        for name, counts in term_counts.items():
+            filter_ = self.filters[name]
+            chosen = {v.strip().lower() for v in checked[name]}
+            facets[name] = {
+                "name": name,
+                "label": filter_.label,
+                "errors": self.errors.get(name) if self.is_bound else None,
+                "options": [
+                    {
+                        "value": term.key, "label": term.name, "count": counts.get(term.key, 0),
+                        "checked": term.key.lower() in chosen,
+                    }
+                    for term in filter_.queryset.all()
+                ],
+            }
+        for name in facets:
+            facets[name]["any_checked"] = any(o["checked"] for o in facets[name]["options"])
+        states = results.jurisdiction_counts()
+        facets["state"] = {
+            "name": "state", "label": self.filters["state"].label,
+            "options": [
+                {"value": code, "label": label, "count": states.get(code, 0)}
+                for code, label in sorted(JURISDICTIONS.items(), key=lambda item: item[1])
+            ],
+        }
+        features = results.feature_counts()
+        facets["features"] = {
+            name: {
+                "name": name, "label": self.filters[name].label, "count": features[name],
+                "checked": str(self.data.get(name, "")).strip().lower() in TRUE_VALUES,
+                "errors": self.errors.get(name),
+            }
+            for name in features
+        }
+        return facets
+
+    def page_links(self, page: Page) -> list[dict[str, Any] | None]:
+        """Previous, the numbered pages around this one (None where some are left out), and next."""
+        links: list[dict[str, Any] | None] = []
+        if page.has_previous():
+            number = page.previous_page_number()
+            links.append({"number": number, "query": self.query_for_page(number), "label": "Previous", "rel": "prev"})
+        for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+            if number == page.paginator.ELLIPSIS:
+                links.append(None)
+            else:
+                links.append({"number": number, "query": self.query_for_page(number), "current": number == page.number})
+        if page.has_next():
+            number = page.next_page_number()
+            links.append({"number": number, "query": self.query_for_page(number), "label": "Next", "rel": "next"})
+        return links
+
+    def query_without(self, name: str, value: str | None = None, also: tuple[str, ...] = ()) -> str:
+        """The current query string with one value of name (or all of name) removed, back on page 1."""
+        query = QueryDict(mutable=True)
+        for key, values in self._given():
+            if key in ("page", *also):
+                continue
+            if key == name:
+                values = [] if value is None else [v for v in values if v.strip().lower() != value.lower()]
+            if values:
+                query.setlist(key, values)
+        return query.urlencode()
+
+    def query_for_page(self, number: int) -> str:
+        query = QueryDict(mutable=True)
+        for key, values in self._given():
+            if key != "page":
+                query.setlist(key, values)
+        query["page"] = str(number)
+        return query.urlencode()
+
+    def _given(self) -> list[tuple[str, list[str]]]:
+        """The parameters as given, without the empty ones a plain GET form sends for untouched fields."""
+        lists = self.data.lists() if hasattr(self.data, "lists") else ((k, [v]) for k, v in self.data.items())
+        return [(key, [v for v in values if v.strip()]) for key, values in lists if any(v.strip() for v in values)]
+
+
+def keys(terms) -> list[str]:
+    return [term.key for term in terms or []]
