@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_FIXTURES := taxonomy resources
+DEMO_FIXTURES := taxonomy resources guides demo_providers
 HOST ?= 127.0.0.1:8000
 # Settings for the test run: DEBUG off (the production code paths), plain HTTP on this machine.
 TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-not-for-production-0123456789
