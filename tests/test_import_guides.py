@@ -1,0 +1,278 @@
+"""Importing the seed documents: structure kept, scraping debris gone, tags found, fixture reproducible."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from guides.importer import parse_document, split_glued_words
+from guides.models import Guide
+from guides.vocabulary import Vocabulary
+
+SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
+FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "guides.json"
+needs_seeds = pytest.mark.skipif(
+    not SEEDS.is_dir(), reason=f"the seed documents are not at {SEEDS} (they sit beside the repository)"
+)
+
+OVERVIEW = "000_5f371c2a15f20e71.txt"
+DEPRESSION = "001_c5ab72b13a3ba75d.txt"
+NEXT_STEPS = "002_f8a267f0d1304ae7.txt"
+CLINIC = "003_8420a501e37011d5.txt"
+NOT_EFFECTIVE = "004_4f22d4c4d565a468.txt"
+
+DEBRIS = [
+    "Add a comment",
+    "About the author",
+    "Caroline is a dedicated professional",
+    "Author of the article",
+    "Ramadhar Singh",
+    "Psychology professor",
+    "Cannabis and Hemp Testing Laboratory",
+    "give us a call",
+    "we’re experts in finding solutions",
+    "Physiological factors encompass",
+    "Psychological considerations involve",
+    "Evaluating biochemical markers",
+    "…",
+    "improved outc",
+    "Here’s a simplified comparison",
+    "psychotherapycognitive",
+    "(CBT)Dialectical",
+    "(DBT)Psychodynamic",
+    "(MBCT)Acceptance",
+    "MBCTACTEMDR",
+    "\n\n\n",
+]
+
+
+def headings(html: str) -> list[tuple[int, str]]:
+    return [
+        (int(level), re.sub(r"<[^>]+>", "", text))
+        for level, text in re.findall(r"<h([2-6])[^>]*>(.*?)</h\1>", html, flags=re.S)
+    ]
+
+
+@pytest.fixture
+def seeded(taxonomy) -> dict[str, Guide]:
+    call_command("import_guides", *sorted(SEEDS.glob("*.txt")), verbosity=0)
+    return {guide.source: guide for guide in Guide.objects.all()}
+
+
+@needs_seeds
+def test_each_seed_becomes_one_guide_named_by_its_first_line_with_its_source_kept(seeded):
+    assert set(seeded) == {OVERVIEW, DEPRESSION, NEXT_STEPS, CLINIC, NOT_EFFECTIVE}
+    assert seeded[DEPRESSION].title == "Effective Therapy for Treatment-Resistant Depression"
+    assert seeded[DEPRESSION].slug == "effective-therapy-for-treatment-resistant-depression"
+    assert seeded[NOT_EFFECTIVE].title == "When Therapy Isn’t Effective – Understanding Why"
+
+
+@needs_seeds
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (OVERVIEW, [
+            (2, "Evidence-Based Modalities in Mental Health Therapy"),
+            (2, "What to Expect: From the First Session to Ongoing Care"),
+            (3, "Finding the Right Fit: Choosing a Qualified Provider"),
+        ]),
+        (DEPRESSION, [
+            (2, "Approaches to Therapy"),
+            (3, "Cognitive Behavioral Therapy (CBT)"),
+            (3, "What is Treatment-Resistant Depression?"),
+            (2, "Innovative Therapeutic Techniques"),
+            (3, "Transcranial Magnetic Stimulation (TMS)"),
+        ]),
+        (NEXT_STEPS, [
+            (2, "Recognizing When Therapy Isn’t Working: Signs and Signals"),
+            (3, "Indicators of Ineffective Therapy"),
+            (3, "What are comprehensive mental health services?"),
+            (2, "Psychotherapy Modalities Beyond CBT: Exploring Alternatives"),
+            (3, "What is Solution-Focused Brief Therapy (SFBT)?"),
+        ]),
+        (CLINIC, [
+            (2, "Facts About Treatment-Resistance"),
+            (3, "Prevalence and Complexity"),
+            (3, "Non-Adherence in Bipolar Disorder"),
+        ]),
+        (NOT_EFFECTIVE, [
+            (2, "Challenges in Traditional Therapy"),
+            (2, "The Impact of Music on Healing"),
+            (2, "Exploring Biological Factors Impacting Therapy Efficacy"),
+        ]),
+    ],
+)
+def test_real_headings_of_each_seed_survive_at_their_level(seeded, source, expected):
+    found = headings(seeded[source].rendered.html)
+    for heading in expected:
+        assert heading in found
+
+
+@needs_seeds
+def test_numbered_and_bulleted_lists_survive_with_their_lead_ins(seeded):
+    depression = seeded[DEPRESSION].rendered.html
+    assert re.search(r"<ol>\s*<li><strong>Limited treatment options:</strong> As the name suggests", depression)
+    overview = seeded[OVERVIEW].rendered.html
+    assert "<li><strong>Group Therapy:</strong> Involves one or more therapists" in overview
+    assert "<li>Regular physical exercise</li>" in seeded[NEXT_STEPS].rendered.html
+    assert "<li><strong>Logistical hurdles:</strong> Appointment scheduling" in seeded[NOT_EFFECTIVE].rendered.html
+
+
+@needs_seeds
+def test_pipe_tables_become_real_tables(seeded):
+    html = seeded[NEXT_STEPS].rendered.html
+    assert html.count("<table>") == 2
+    assert "<th>Component</th>" in html
+    assert "<td>SSRIs</td>" in html
+    assert "<td>Fluoxetine, Sertraline</td>" in html
+
+
+@needs_seeds
+def test_tables_whose_columns_ran_together_are_split_back_into_cells(seeded):
+    html = seeded[NOT_EFFECTIVE].rendered.html
+    assert html.count("<table>") == 6
+    assert "<th>Biological Factor</th>" in html
+    assert "<th>Impact on Therapy Effectiveness</th>" in html
+    assert "<td>Individual Variability</td>" in html
+    assert "<td>The diverse needs and experiences of individuals" in html
+    assert "<td>Resistance to Vulnerability</td>" in html
+    assert "<strong>Summary of Music Therapy Benefits</strong>" in html
+
+
+@needs_seeds
+def test_no_scraping_debris_survives_in_any_guide(seeded):
+    for guide in seeded.values():
+        for debris in DEBRIS:
+            assert debris not in guide.body, f"{debris!r} survived in {guide.source}"
+            assert debris not in guide.summary
+
+
+@needs_seeds
+def test_a_repeated_title_and_repeated_pull_quotes_appear_once(seeded):
+    body = seeded[NOT_EFFECTIVE].body
+    assert "Understanding Why" not in body
+    assert body.count("Alternative therapeutic approaches encompass a diverse range") == 1
+    assert body.count("conduct a comprehensive evaluation to pinpoint") == 1
+
+
+@needs_seeds
+def test_the_clinic_pitch_goes_but_the_article_around_it_stays(seeded):
+    body = seeded[CLINIC].body
+    assert "CNY Total Wellness" not in body
+    assert "optimizing existing treatments by ensuring medication adherence" in body
+
+
+@needs_seeds
+def test_words_glued_where_links_were_stripped_are_split(seeded):
+    body = seeded[DEPRESSION].body
+    assert "such as psychotherapy, cognitive behavioral therapy, or interpersonal therapy" in body
+    assert (
+        "Cognitive Behavioral Therapy (CBT), Dialectical Behavior Therapy (DBT), Psychodynamic Therapy, and "
+        "Interpersonal Therapy (IPT)." in body
+    )
+    assert "Acceptance and Commitment Therapy (ACT), Eye Movement Desensitization" in body
+    assert "such as MBCT, ACT, EMDR, and TMS, provide" in body
+
+
+@needs_seeds
+@pytest.mark.parametrize(
+    "source, modalities, conditions",
+    [
+        (DEPRESSION, {"cbt", "dbt", "psychodynamic", "ipt", "mbct", "act", "emdr", "tms"},
+         {"treatment-resistant-depression", "depression"}),
+        (OVERVIEW, {"cbt", "dbt", "psychodynamic", "ketamine-assisted-therapy"}, {"depression", "anxiety"}),
+        (NEXT_STEPS, {"cbt", "act", "sfbt", "ipt", "behavioral-activation", "exposure-therapy", "ect", "tms",
+                      "biofeedback"}, {"depression", "anxiety", "treatment-resistant-depression"}),
+        (CLINIC, {"pharmacogenetic-testing"}, {"schizophrenia", "bipolar-disorder", "substance-use"}),
+        (NOT_EFFECTIVE, {"art-therapy", "music-therapy"}, set()),
+    ],
+)
+def test_tags_include_what_each_document_plainly_discusses(seeded, source, modalities, conditions):
+    guide = seeded[source]
+    assert modalities <= {m.slug for m in guide.modalities.all()}
+    assert conditions <= {c.slug for c in guide.conditions.all()}
+
+
+@needs_seeds
+def test_each_seed_gets_the_topic_it_is_about(seeded):
+    assert seeded[DEPRESSION].topic == "treatment-resistance"
+    assert seeded[CLINIC].topic == "treatment-resistance"
+    assert seeded[NEXT_STEPS].topic == "when-therapy-is-not-working"
+    assert seeded[NOT_EFFECTIVE].topic == "when-therapy-is-not-working"
+
+
+@needs_seeds
+def test_importing_again_updates_the_guides_without_duplicating_them(seeded):
+    Guide.objects.filter(source=DEPRESSION).update(title="Edited by hand")
+    call_command("import_guides", SEEDS / DEPRESSION, verbosity=0)
+    assert Guide.objects.count() == 5
+    assert Guide.objects.get(source=DEPRESSION).title == "Effective Therapy for Treatment-Resistant Depression"
+
+
+@needs_seeds
+def test_the_committed_fixture_is_exactly_what_a_fresh_import_of_the_seeds_writes(taxonomy, tmp_path):
+    output = tmp_path / "guides.json"
+    call_command("import_guides", *sorted(SEEDS.glob("*.txt")), output=output, verbosity=0)
+    assert output.read_text(encoding="utf-8") == FIXTURE.read_text(encoding="utf-8"), (
+        "fixtures/guides.json is out of date: run "
+        "`python manage.py import_guides ../shared/seeds/*.txt --output fixtures/guides.json`"
+    )
+
+
+def test_the_guides_fixture_loads_twice_without_duplicates(taxonomy):
+    call_command("loaddata", "guides", verbosity=0)
+    call_command("loaddata", "guides", verbosity=0)
+    assert Guide.objects.count() == 5
+    guide = Guide.objects.get(slug="effective-therapy-for-treatment-resistant-depression")
+    assert "tms" in {m.slug for m in guide.modalities.all()}
+    assert guide.reading_minutes > 1
+
+
+def test_a_bad_document_means_nothing_is_imported_and_every_problem_is_named(taxonomy, tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("A Good Title\n\nSome text about CBT that is long enough to be a paragraph.\n", encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(CommandError) as error:
+        call_command("import_guides", good, empty, binary, tmp_path / "missing.txt", verbosity=0)
+    message = str(error.value)
+    assert "empty.txt: the document is empty" in message
+    assert "binary.txt: not UTF-8 text" in message
+    assert "missing.txt: no such file" in message
+    assert Guide.objects.count() == 0
+
+
+def test_two_documents_with_the_same_title_are_refused(taxonomy, tmp_path):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("Same Title\n\nA paragraph of ordinary text here.\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="same title"):
+        call_command("import_guides", tmp_path / "a.txt", tmp_path / "b.txt", verbosity=0)
+    assert Guide.objects.count() == 0
+
+
+def test_glued_abbreviations_split_only_into_known_ones(taxonomy):
+    vocabulary = Vocabulary.from_taxonomy()
+    assert split_glued_words("such as MBCTACTEMDR, and TMS", vocabulary) == "such as MBCT, ACT, EMDR, and TMS"
+    assert split_glued_words("the SAMHSA and NIMH sites", vocabulary) == "the SAMHSA and NIMH sites"
+    assert split_glued_words("therapy (CBT)Dialectical", vocabulary) == "therapy (CBT), Dialectical"
+    assert split_glued_words("a (PTSD): note", vocabulary) == "a (PTSD): note"
+
+
+def test_a_plain_document_keeps_headings_lists_and_tables(taxonomy):
+    text = (
+        "My Guide\n\nAn opening paragraph that says what the guide is about.\n\nWhat Helps\n"
+        "Several things help:\n- Sleep\n- Exercise\n\n| Kind | Example |\n|---|---|\n| Talk | CBT |\n"
+    )
+    document = parse_document(text, "my.txt", Vocabulary.from_taxonomy())
+    assert document.title == "My Guide"
+    assert document.summary == "An opening paragraph that says what the guide is about."
+    assert "## What Helps" in document.body
+    assert "- Sleep\n- Exercise" in document.body
+    assert "| Talk | CBT |" in document.body
+    assert document.modalities == ["cbt"]
