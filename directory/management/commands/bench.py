@@ -1,0 +1,128 @@
+"""Benchmark: a fixed, representative set of requests through the full Django stack."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from directory.filters import ProviderFilter
+from directory.models import Provider
+
+SEARCH = "state=CA&modality=cbt&max_fee=100"
+NEAR = "zip=90012&radius=25&sort=distance"
+TEXT = "q=anxiety+therapy"
+MATCH = "concern=depression&tried=cbt&tried=medication-management&state=CA&budget=120&language=es&format=individual"
+
+
+@dataclass
+class Figures:
+    name: str
+    path: str
+    p50: float
+    p95: float
+    queries: int
+    size: int
+
+
+def requests(profile_slug: str, deep_page: int) -> list[tuple[str, str]]:
+    """(name, path): the same list every run, so figures compare across runs and machines."""
+    return [
+        ("search, no filter", "/providers/"),
+        ("search, state + modality + max_fee", f"/providers/?{SEARCH}"),
+        ("search, zip + radius by distance", f"/providers/?{NEAR}"),
+        ("search, full text q", f"/providers/?{TEXT}"),
+        ("search, deep page", f"/providers/?page={deep_page}"),
+        ("search, facets (htmx results)", f"/providers/?{SEARCH}&hx=1"),
+        ("profile", f"/providers/{profile_slug}/"),
+        ("fit finder", f"/match/?{MATCH}"),
+        ("API search, state + modality + max_fee", f"/api/providers/?{SEARCH}"),
+        ("API search, zip + radius by distance", f"/api/providers/?{NEAR}"),
+        ("API search, full text q", f"/api/providers/?{TEXT}"),
+        ("API fit finder", f"/api/match/?{MATCH}"),
+    ]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Command(BaseCommand):
+    help = "Time representative search, profile and fit-finder requests (p50/p95 ms, SQL queries, bytes)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--runs", type=int, default=20, help="timed runs per request (default 20)")
+        parser.add_argument("--output", help="also write the table to this file")
+
+    def handle(self, *args, runs: int, output: str | None, **options) -> None:
+        if runs < 1:
+            raise CommandError("--runs must be at least 1.")
+        profile = Provider.objects.published().order_by("id").values_list("slug", flat=True).first()
+        if profile is None:
+            raise CommandError("No published providers: run generate_providers first.")
+        host = next((h for h in settings.ALLOWED_HOSTS if h and not h.startswith(".") and h != "*"), "localhost")
+        client = Client(HTTP_HOST=host)
+        secure = bool(getattr(settings, "SECURE_SSL_REDIRECT", False))
+        # Three quarters of the way through the unfiltered results: far enough for OFFSET to cost.
+        deep_page = max(1, Provider.objects.published().count() * 3 // 4 // 20)
+        figures = [self.measure(client, name, path, runs, secure) for name, path in requests(profile, deep_page)]
+        lines = self.table(figures, runs)
+        lines += ["", *self.main_sql(runs)]
+        text = "\n".join(lines)
+        self.stdout.write(text)
+        if output:
+            Path(output).write_text(text + "\n")
+
+    def measure(self, client: Client, name: str, path: str, runs: int, secure: bool) -> Figures:
+        headers = {}
+        if path.endswith("&hx=1"):
+            path = path.removesuffix("&hx=1")
+            headers = {"HX-Request": "true"}
+        response = client.get(path, secure=secure, headers=headers)  # warm caches and connections
+        if response.status_code != 200:
+            raise CommandError(f"{path} answered {response.status_code}")
+        timings = []
+        with CaptureQueriesContext(connection) as captured:
+            for _ in range(runs):
+                start = time.perf_counter()
+                response = client.get(path, secure=secure, headers=headers)
+                timings.append((time.perf_counter() - start) * 1000)
+        return Figures(
+            name, path, statistics.median(timings), percentile(timings, 0.95),
+            len(captured.captured_queries) // runs, len(response.content),
+        )
+
+    def table(self, figures: list[Figures], runs: int) -> list[str]:
+        count = Provider.objects.published().count()
+        lines = [
+            f"{count:,} published providers on {connection.vendor}; {runs} runs each",
+            f"{'request':40} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'KB':>8}",
+        ]
+        for f in figures:
+            lines.append(f"{f.name:40} {f.p50:8.1f} {f.p95:8.1f} {f.queries:8d} {f.size / 1024:8.1f}")
+        return lines
+
+    def main_sql(self, runs: int) -> list[str]:
+        """The main search SQL alone (first page of the filtered, ordered results), without the stack."""
+        lines = ["main search SQL alone (first page, 20 rows):"]
+        for label, query in (("state + modality + max_fee", SEARCH), ("zip + radius", NEAR), ("full text", TEXT)):
+            data = dict(pair.split("=") for pair in query.split("&"))
+            data = {k: v.replace("+", " ") for k, v in data.items()}
+            timings = []
+            for _ in range(runs):
+                filterset = ProviderFilter(data, queryset=Provider.objects.published())
+                start = time.perf_counter()
+                list(filterset.qs.values_list("id", flat=True)[:20])
+                timings.append((time.perf_counter() - start) * 1000)
+            p50, p95 = statistics.median(timings), percentile(timings, 0.95)
+            lines.append(f"  {label:38} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
+        return lines

@@ -1,0 +1,168 @@
+"""The fit finder's questions: GET parameters in, a validated Answers out (contract, section 5)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from . import geo
+from .jurisdictions import JURISDICTION_CHOICES, normalize_jurisdiction
+from .matching import DEFAULT_RADIUS, MEDICATION, Answers
+from .models import Provider
+from .taxonomy import Snapshot, snapshot
+
+NOT_SURE = "not-sure"
+TRUE_VALUES = {"true", "1", "yes", "on"}
+FALSE_VALUES = {"false", "0", "no", "off", ""}
+
+
+class StrictCheckbox(forms.CheckboxInput):
+    """A checkbox that passes on what was sent, so that "maybe" is an error rather than a yes."""
+
+    def __init__(self):
+        super().__init__(attrs={"value": "true"}, check_test=lambda v: str(v).strip().lower() in TRUE_VALUES)
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (1/0, yes/no, on/off); anything else is an error rather than a silent false."""
+
+    widget = StrictCheckbox
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value or "").strip().lower()
+        if text in TRUE_VALUES:
+            return True
+        if text in FALSE_VALUES:
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+def _tried_choices(taxonomy: Snapshot) -> list[tuple[str, str]]:
+    return [
+        (slug, "Medication (for example antidepressants)" if slug == MEDICATION else name)
+        for slug, name in taxonomy.choices("modalities")
+    ]
+
+
+class MatchForm(forms.Form):
+    crisis = StrictBooleanField(label="I am in crisis or thinking about suicide right now")
+    concern = forms.MultipleChoiceField(
+        required=False, label="What brings you here?", widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "%(value)s is not a concern we know."},
+    )
+    tried = forms.MultipleChoiceField(
+        required=False, label="What have you tried that did not help?", widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "%(value)s is not an approach we know."},
+    )
+    state = forms.CharField(
+        required=False, label="State or province", max_length=40,
+        widget=forms.Select(choices=[("", "Choose your state or province"), *JURISDICTION_CHOICES]),
+    )
+    zip = forms.CharField(required=False, label="ZIP code", max_length=10)
+    radius = forms.IntegerField(
+        required=False, min_value=1, max_value=500, label="How far can you travel? (miles)",
+        error_messages={"min_value": "Choose a distance from 1 to 500 miles.",
+                        "max_value": "Choose a distance from 1 to 500 miles."},
+    )
+    mode = forms.ChoiceField(
+        required=False, label="How would you like to meet?", widget=forms.RadioSelect,
+        choices=[("either", "Either"), ("in_person", "In person"), ("telehealth", "Telehealth (video or phone)")],
+        error_messages={"invalid_choice": "Choose in_person, telehealth or either."},
+    )
+    budget = forms.DecimalField(
+        required=False, min_value=0, max_value=100_000, max_digits=9, decimal_places=2,
+        label="Most you can pay per session ($)",
+        error_messages={"invalid": "Enter an amount in dollars, like 60.", "min_value": "A budget cannot be negative."},
+    )
+    insurance = forms.ChoiceField(required=False, label="Insurance plan")
+    prescriber = StrictBooleanField(label="I need someone who can prescribe medication")
+    language = forms.ChoiceField(required=False, label="Language")
+    gender = forms.ChoiceField(required=False, label="Provider's gender")
+    format = forms.ChoiceField(required=False, label="Kind of sessions")
+    age_group = forms.ChoiceField(required=False, label="Who the care is for")
+    modality = forms.MultipleChoiceField(
+        required=False, label="Approaches you would like", widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "%(value)s is not an approach we know."},
+    )
+    limit = forms.IntegerField(
+        required=False, min_value=1, max_value=100, label="How many results",
+        error_messages={"min_value": "Ask for 1 to 100 results.", "max_value": "Ask for 1 to 100 results."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"mode": "either"})
+        super().__init__(*args, **kwargs)
+        if self.is_bound and not self.data.get("mode"):
+            self.data = self.data.copy()
+            self.data["mode"] = "either"
+        taxonomy = snapshot()
+        any_choice = [("", "Any")]
+        self.fields["concern"].choices = [*taxonomy.choices("conditions"), (NOT_SURE, "Not sure")]
+        self.fields["tried"].choices = _tried_choices(taxonomy)
+        self.fields["modality"].choices = taxonomy.choices("modalities")
+        self.fields["insurance"].choices = [("", "No insurance / paying myself"), *taxonomy.choices("insurance_plans")]
+        self.fields["language"].choices = any_choice + taxonomy.choices("languages")
+        self.fields["format"].choices = any_choice + taxonomy.choices("formats")
+        self.fields["age_group"].choices = any_choice + taxonomy.choices("age_groups")
+        self.fields["gender"].choices = any_choice + list(Provider.Gender.choices)
+        for name in ("insurance", "language", "format", "age_group", "gender"):
+            self.fields[name].error_messages["invalid_choice"] = f"%(value)s is not a {name.replace('_', ' ')} we know."
+
+    def clean_state(self) -> str:
+        value = self.cleaned_data.get("state", "")
+        if not value:
+            return ""
+        code = normalize_jurisdiction(value)
+        if code is None:
+            raise forms.ValidationError("Use a two-letter US state or Canadian province code, like TX or QC.")
+        return code
+
+    def clean_zip(self) -> str:
+        value = (self.cleaned_data.get("zip") or "").strip()
+        if not value:
+            return ""
+        code = geo.normalize_zip(value)
+        if code is None:
+            raise forms.ValidationError("Enter a five-digit US ZIP code, like 78701.")
+        if geo.zip_centre(code) is None:
+            raise forms.ValidationError(f"We could not find ZIP code {code}.")
+        return code
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        state, zip_code = cleaned.get("state"), cleaned.get("zip")
+        if state and zip_code:
+            zip_state = geo.zip_state(zip_code)
+            if zip_state and zip_state != state:
+                self.add_error("zip", f"ZIP code {zip_code} is in {zip_state}, not {state}.")
+        return cleaned
+
+    def answers(self) -> Answers:
+        """The validated answers; call after is_valid()."""
+        data = self.cleaned_data
+        return Answers(
+            concerns=tuple(slug for slug in data.get("concern") or [] if slug != NOT_SURE),
+            tried=tuple(data.get("tried") or []),
+            state=data.get("state") or "",
+            zip=data.get("zip") or "",
+            radius=data.get("radius") or DEFAULT_RADIUS,
+            mode=data.get("mode") or "either",
+            budget=data.get("budget"),
+            insurance=data.get("insurance") or "",
+            language=data.get("language") or "",
+            format=data.get("format") or "",
+            age_group=data.get("age_group") or "",
+            gender=data.get("gender") or "",
+            prescriber=bool(data.get("prescriber")),
+            modalities=tuple(data.get("modality") or []),
+            crisis=bool(data.get("crisis")),
+            limit=data.get("limit") or 20,
+        )
