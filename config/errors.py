@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 
@@ -21,3 +21,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "30"
         return response
     return _page("500.html", 500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refused outright (too many parameters, a bad host): JSON for the API."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": {"request": ["The request could not be understood: too many or malformed "
+                                                    "parameters."]}}, status=400)
+    return _page("400.html", 400)

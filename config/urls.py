@@ -7,7 +7,11 @@ admin.site.index_title = "Data entry"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/hsds/", include("openreferral.urls")),
     path("", include("directory.urls")),
+    path("", include("guides.urls")),
+    path("", include("directory.match_urls")),
 ]
 
+handler400 = "config.errors.bad_request"
 handler500 = "config.errors.server_error"

@@ -34,6 +34,16 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 # --- Data ------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: cached taxonomy must not outlive a rolled-back test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def taxonomy(db) -> None:
     """The shipped taxonomy fixture: every slug and code of the public contract."""
@@ -47,6 +57,8 @@ def resources(db) -> None:
 
 def _terms(model, keys) -> list:
     keys = list(keys or [])
+    if not keys:
+        return []
     found = list(model.objects.with_keys(keys))
     missing = set(keys) - {t.key for t in found}
     if missing:
@@ -109,6 +121,24 @@ def today() -> datetime.date:
 
 
 # --- Real browser ----------------------------------------------------------------------
+
+
+def _serve_static_files_through_whitenoise() -> None:
+    """Let the live server serve static files as production does: WhiteNoise, hashed names.
+
+    pytest-django's live server wraps the app in staticfiles' handler, which looks files up by their
+    source names and so cannot find the hashed names that {% static %} writes with DEBUG off.
+    """
+    from django.contrib.staticfiles import handlers
+
+    class ServeNothing(handlers.StaticFilesHandler):
+        def _should_handle(self, path: str) -> bool:
+            return False
+
+    handlers.StaticFilesHandler = ServeNothing
+
+
+_serve_static_files_through_whitenoise()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -201,3 +201,23 @@ def test_setup_roles_can_run_twice(db):
     assert verifiers.permissions.filter(codename="verify_license").exists()
     assert editors.permissions.filter(codename="change_provider").exists()
     assert not editors.permissions.filter(codename="delete_provider").exists()
+
+
+def test_staff_sign_in_is_paused_after_five_failed_attempts(client, db):
+    User.objects.create_user("staff", password="right-password-123", is_staff=True)
+    for _ in range(4):
+        response = client.post("/admin/login/", {"username": "staff", "password": "wrong"})
+        assert response.status_code == 200
+    assert client.post("/admin/login/", {"username": "staff", "password": "wrong"}).status_code == 429
+    response = client.post("/admin/login/?next=/admin/", {"username": "staff", "password": "right-password-123"})
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_sign_in_works_and_resets_the_count(client, db):
+    User.objects.create_user("staff", password="right-password-123", is_staff=True)
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "staff", "password": "wrong"})
+    response = client.post("/admin/login/?next=/admin/", {"username": "staff", "password": "right-password-123"})
+    assert response.status_code == 302

@@ -88,3 +88,9 @@ def test_responses_carry_the_security_and_privacy_headers(client):
     assert response["X-Frame-Options"] == "DENY"
     csp = response["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "'unsafe-inline'" not in csp
+
+
+@pytest.mark.django_db
+def test_search_pages_send_no_referrer_and_form_pages_only_to_this_site(client):
+    assert client.get("/match/").headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/admin/login/").headers["Referrer-Policy"] == "same-origin"
