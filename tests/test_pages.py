@@ -94,3 +94,18 @@ def test_responses_carry_the_security_and_privacy_headers(client):
 def test_search_pages_send_no_referrer_and_form_pages_only_to_this_site(client):
     assert client.get("/match/").headers["Referrer-Policy"] == "no-referrer"
     assert client.get("/admin/login/").headers["Referrer-Policy"] == "same-origin"
+
+
+def test_request_logs_keep_the_path_but_drop_what_was_searched_for():
+    import logging
+
+    from config.logging import StripQueryFilter
+
+    for name in ("django.server", "django.request"):
+        assert any(isinstance(f, StripQueryFilter) for f in logging.getLogger(name).filters), name
+    record = logging.LogRecord(
+        "django.server", logging.INFO, __file__, 1, '"%s" %s %s',
+        ("GET /match/?concern=suicidal-thoughts&state=TX HTTP/1.1", "200", "5120"), None,
+    )
+    StripQueryFilter().filter(record)
+    assert record.getMessage() == '"GET /match/ HTTP/1.1" 200 5120'
