@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 # Settings for the test run: DEBUG off (the production code paths), plain HTTP on this machine.
 TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-not-for-production-0123456789
 
-.PHONY: run test venv migrate demo-data lint browser bench clean
+.PHONY: run test venv migrate demo-data lint browser bench bench-data loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,28 @@ test: venv browser
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(BIN)/pytest $(ARGS)
+
+## A PostgreSQL database of 100,000 generated providers for bench and loadtest (built once, kept)
+BENCH_DB := directory_bench
+BENCH_URL := postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+BENCH_ENV := $(TEST_ENV) DATABASE_URL=$(BENCH_URL)
+bench-data: venv
+	@createdb -h 127.0.0.1 -U postgres $(BENCH_DB) 2>/dev/null || true
+	$(BENCH_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	@if [ "$$(psql -h 127.0.0.1 -U postgres -d $(BENCH_DB) -Atc 'SELECT count(*) FROM directory_provider')" = "0" ]; then \
+		$(BENCH_ENV) $(BIN)/python manage.py loaddata taxonomy resources guides && \
+		$(BENCH_ENV) $(BIN)/python manage.py generate_providers --count 100000 --seed 1 && \
+		psql -h 127.0.0.1 -U postgres -d $(BENCH_DB) -qc 'VACUUM ANALYZE'; \
+	fi
+
+## Time search, profile and fit-finder requests on 100,000 providers (PostgreSQL); table in bench-results.txt
+bench: bench-data
+	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BENCH_ENV) $(BIN)/python manage.py bench --runs 20 --output bench-results.txt
+
+## Load test: gunicorn with 2 workers on 127.0.0.1, 50 locust users for 60 s; requests/s and errors
+loadtest: bench-data
+	DATABASE_URL=$(BENCH_URL) scripts/loadtest
 
 lint: venv
 	$(BIN)/ruff check .

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import QueryDict
 
 from . import geo
 from .jurisdictions import JURISDICTIONS, normalize_jurisdiction
-from .models import (
-    AgeGroup,
-    Condition,
-    CredentialType,
-    InsurancePlan,
-    Language,
-    Modality,
-    ProviderQuerySet,
-    SessionFormat,
-)
+from .models import ProviderQuerySet, Term
+from .taxonomy import FACETS_CACHE_KEY, snapshot
 
 DEFAULT_RADIUS = 25
 MAX_RADIUS = 500
@@ -35,22 +29,45 @@ SORT_CHOICES = [
     ("name", "Name"),
 ]
 TRUE_VALUES = {"true", "1", "yes", "on"}
+# Search facet -> (family in ProviderQuerySet.facet_counts(), attribute of the taxonomy snapshot).
+FACETS = {
+    "modality": ("modalities", "modalities"),
+    "condition": ("conditions", "conditions"),
+    "credential": ("credential", "credential_types"),
+    "format": ("formats", "formats"),
+    "age_group": ("age_groups", "age_groups"),
+    "language": ("languages", "languages"),
+    "insurance": ("insurance", "insurance_plans"),
+}
+# Counts of the whole directory may lag an import or an edit by this long.
+FACET_CACHE_SECONDS = 60
 FALSE_VALUES = {"false", "0", "no", "off", ""}
 
 
-class TermChoiceField(forms.ModelMultipleChoiceField):
-    """Any of several taxonomy keys; unknown keys are named in the error."""
+class TermChoiceField(forms.MultipleChoiceField):
+    """Any of several taxonomy keys, checked against the cached taxonomy snapshot; unknown keys are named."""
 
-    def __init__(self, *args, label_name: str = "value", upper: bool = False, **kwargs) -> None:
+    def __init__(self, *args, terms: str, label_name: str = "value", upper: bool = False, **kwargs) -> None:
+        self.terms = terms
         self.upper = upper
         self.label_name = label_name
         kwargs.setdefault("error_messages", {})["invalid_choice"] = f"Unknown {label_name}: %(value)s."
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, choices=partial(_term_choices, terms), **kwargs)
 
-    def clean(self, value: Any) -> Any:
-        if value:
-            value = [v.strip().upper() if self.upper else v.strip().lower() for v in value]
-        return super().clean(value)
+    def clean(self, value: Any) -> list[Term]:
+        """The chosen terms (snapshot instances), in the taxonomy's order, each once."""
+        if value and isinstance(value, (list, tuple)):
+            value = [str(v).strip().upper() if self.upper else str(v).strip().lower() for v in value]
+            if any("\x00" in v for v in value):
+                raise forms.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+        chosen = set(super().clean(value))
+        if not chosen:
+            return []
+        return [term for term in getattr(snapshot(), self.terms) if term.key in chosen]
+
+
+def _term_choices(terms: str) -> list[tuple[str, str]]:
+    return snapshot().choices(terms)
 
 
 class YesField(forms.Field):
@@ -130,19 +147,32 @@ class ProviderFilterForm(forms.Form):
         return data
 
 
-class TermFilter(django_filters.ModelMultipleChoiceFilter):
+class DeferredJoinPaginator(Paginator):
+    """Deep pages read the ids of their rows first, then only those rows.
+
+    OFFSET has to step over every earlier row; stepping over index entries (the page's ids) is far
+    cheaper than over whole rows with their annotations.
+    """
+
+    deferred_from = 1000
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < self.deferred_from:
+            return super().page(number)
+        top = min(bottom + self.per_page, self.count)
+        ids = list(self.object_list.prefetch_related(None).values_list("pk", flat=True)[bottom:top])
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+
+class TermFilter(django_filters.MultipleChoiceFilter):
     field_class = TermChoiceField
 
 
-def term_filter(model: type, label_name: str, method: str, upper: bool = False) -> django_filters.Filter:
-    return TermFilter(
-        label=label_name.capitalize(),
-        queryset=model.objects.all(),
-        to_field_name=model.key_field,
-        method=method,
-        label_name=label_name,
-        upper=upper,
-    )
+def term_filter(terms: str, label_name: str, method: str, upper: bool = False) -> django_filters.Filter:
+    """A filter over one taxonomy (`terms`, an attribute of the taxonomy snapshot), by key."""
+    return TermFilter(label=label_name.capitalize(), terms=terms, method=method, label_name=label_name, upper=upper)
 
 
 class YesFilter(django_filters.Filter):
@@ -165,14 +195,14 @@ class ProviderFilter(django_filters.FilterSet):
     """One FilterSet for the HTML search page and the JSON API; each filter calls one ProviderQuerySet method."""
 
     q = django_filters.CharFilter(method="filter_q", label="Name, approach or concern", max_length=200)
-    modality = term_filter(Modality, "approach", "filter_modality")
-    condition = term_filter(Condition, "concern", "filter_condition")
-    credential = term_filter(CredentialType, "credential", "filter_credential", upper=True)
+    modality = term_filter("modalities", "approach", "filter_modality")
+    condition = term_filter("conditions", "concern", "filter_condition")
+    credential = term_filter("credential_types", "credential", "filter_credential", upper=True)
     prescriber = YesFilter(method="filter_prescriber", label="Can prescribe medication")
-    format = term_filter(SessionFormat, "session format", "filter_format")
-    age_group = term_filter(AgeGroup, "age group", "filter_age_group")
-    language = term_filter(Language, "language", "filter_language")
-    insurance = term_filter(InsurancePlan, "insurance plan", "filter_insurance")
+    format = term_filter("formats", "session format", "filter_format")
+    age_group = term_filter("age_groups", "age group", "filter_age_group")
+    language = term_filter("languages", "language", "filter_language")
+    insurance = term_filter("insurance_plans", "insurance plan", "filter_insurance")
     state = JurisdictionFilter(method="filter_state", label="Licensed in")
     telehealth = YesFilter(method="filter_telehealth", label="Offers telehealth")
     in_person = YesFilter(method="filter_in_person", label="Sees clients in person")
@@ -271,12 +301,41 @@ class ProviderFilter(django_filters.FilterSet):
     def page_size(self) -> int:
         return (self.form.cleaned_data.get("page_size") if self.form.is_bound else None) or DEFAULT_PAGE_SIZE
 
-    def paginate(self, queryset: ProviderQuerySet | None = None) -> Page:
-        """The requested page of results; raises django.core.paginator.InvalidPage when out of range."""
+    def paginate(self, queryset: ProviderQuerySet | None = None, count: int | None = None) -> Page:
+        """The requested page of results; raises django.core.paginator.InvalidPage when out of range.
+
+        count, when the caller already knows how many results there are, saves the COUNT query.
+        """
         queryset = self.qs if queryset is None else queryset
         number = self.form.cleaned_data.get("page")
         number = 1 if number is None else number
-        return Paginator(queryset, self.page_size).page(number)
+        paginator = DeferredJoinPaginator(queryset, self.page_size)
+        if count is not None:
+            paginator.count = count  # count is a cached_property: set, it is never queried
+        return paginator.page(number)
+
+    def counts(self) -> dict[str, Any]:
+        """The total and the facet counts of the current results: one query, once per request.
+
+        The counts of the whole directory (no filter in use), what most visits to the search page ask
+        for and the dearest to compute, are kept in the cache for FACET_CACHE_SECONDS.
+        """
+        if self._counts is None:
+            unfiltered = not self.active()
+            found = cache.get(FACETS_CACHE_KEY) if unfiltered else None
+            if found is None:
+                facets = self.qs.facet_counts()
+                found = {"features": facets.pop("features"), "facets": facets}
+                if unfiltered:
+                    cache.set(FACETS_CACHE_KEY, found, FACET_CACHE_SECONDS)
+            self._counts = found
+        return self._counts
+
+    _counts: dict[str, Any] | None = None
+
+    def total(self) -> int:
+        """How many providers match, from the facet counts (no extra query when they are shown)."""
+        return self.counts()["features"]["total"]
 
     def active(self) -> list[dict[str, str]]:
         """The filters in force, each with its label and the query string that drops it (for chips)."""
@@ -322,38 +381,29 @@ class ProviderFilter(django_filters.FilterSet):
         return sorted(suggestions, key=lambda s: -s["count"])
 
     def facets(self) -> dict[str, dict[str, Any]]:
-        """Each filter's options with how many of the current results have them, in one query per facet."""
-        results = self.qs
+        """Each filter's options with how many of the current results have them (see counts())."""
+        counts = self.counts()
         checked = {name: set(self.data.getlist(name)) if hasattr(self.data, "getlist") else set()
                    for name in self.filters}
-        term_counts = {
-            "modality": results.term_counts("modalities"),
-            "condition": results.term_counts("conditions"),
-            "credential": results.credential_counts(),
-            "format": results.term_counts("formats"),
-            "age_group": results.term_counts("age_groups"),
-            "language": results.term_counts("languages"),
-            "insurance": results.term_counts("insurance"),
-        }
+        taxonomy = snapshot()
         facets: dict[str, dict[str, Any]] = {}
-        for name, counts in term_counts.items():
+        for name, (family, terms) in FACETS.items():
             filter_ = self.filters[name]
+            found = counts["facets"][family]
             chosen = {v.strip().lower() for v in checked[name]}
+            options = [
+                {"value": term.key, "label": term.name, "count": found.get(term.key, 0),
+                 "checked": term.key.lower() in chosen}
+                for term in getattr(taxonomy, terms)
+            ]
             facets[name] = {
                 "name": name,
                 "label": filter_.label,
                 "errors": self.errors.get(name) if self.is_bound else None,
-                "options": [
-                    {
-                        "value": term.key, "label": term.name, "count": counts.get(term.key, 0),
-                        "checked": term.key.lower() in chosen,
-                    }
-                    for term in filter_.queryset.all()
-                ],
+                "options": options,
+                "any_checked": any(option["checked"] for option in options),
             }
-        for name in facets:
-            facets[name]["any_checked"] = any(o["checked"] for o in facets[name]["options"])
-        states = results.jurisdiction_counts()
+        states = counts["facets"]["jurisdiction"]
         facets["state"] = {
             "name": "state", "label": self.filters["state"].label,
             "options": [
@@ -361,7 +411,7 @@ class ProviderFilter(django_filters.FilterSet):
                 for code, label in sorted(JURISDICTIONS.items(), key=lambda item: item[1])
             ],
         }
-        features = results.feature_counts()
+        features = {name: n for name, n in counts["features"].items() if name != "total"}
         facets["features"] = {
             name: {
                 "name": name, "label": self.filters[name].label, "count": features[name],

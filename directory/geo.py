@@ -20,16 +20,16 @@ def normalize_zip(value: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def zip_centre(value: str) -> tuple[float, float] | None:
-    """(latitude, longitude) of an active standard US ZIP code, or None where it has no centre."""
-    code = normalize_zip(value)
-    if code is None:
-        return None
-    try:
-        matches = zipcodes.matching(code)
-    except (ValueError, TypeError):
-        return None
+@lru_cache(maxsize=1)
+def _places() -> dict[str, tuple[tuple[float, float] | None, str]]:
+    """ZIP code -> (centre, state), built once: zipcodes.matching scans its whole list on every call."""
+    entries: dict[str, list[dict]] = {}
+    for entry in zipcodes.list_all():
+        entries.setdefault(entry["zip_code"], []).append(entry)
+    return {code: (_centre(matches), matches[0]["state"]) for code, matches in entries.items()}
+
+
+def _centre(matches: list[dict]) -> tuple[float, float] | None:
     # PO box, military and retired ZIPs have no useful centre for "near me".
     usable = [m for m in matches if m.get("active") and m.get("zip_code_type") == "STANDARD"] or matches
     for match in usable:
@@ -40,17 +40,18 @@ def zip_centre(value: str) -> tuple[float, float] | None:
     return None
 
 
-@lru_cache(maxsize=4096)
+def zip_centre(value: str) -> tuple[float, float] | None:
+    """(latitude, longitude) of an active standard US ZIP code, or None where it has no centre."""
+    code = normalize_zip(value)
+    place = _places().get(code) if code else None
+    return place[0] if place else None
+
+
 def zip_state(value: str) -> str | None:
     """Two-letter state of a US ZIP code, or None."""
     code = normalize_zip(value)
-    if code is None:
-        return None
-    try:
-        matches = zipcodes.matching(code)
-    except (ValueError, TypeError):
-        return None
-    return matches[0]["state"] if matches else None
+    place = _places().get(code) if code else None
+    return place[1] if place else None
 
 
 def distance_miles(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from . import geo
 from .jurisdictions import jurisdiction_name
-from .models import License, Modality, NextStepRule, Provider, Resource
+from .models import License, Modality, NextStepRule, Office, Provider, Resource, linked_to_any
 from .taxonomy import guide_index, snapshot
 
 MEDICATION = "medication-management"
@@ -156,7 +156,8 @@ def eligible(answers: Answers) -> QuerySet[Provider]:
         qs = qs.with_distance(centre, answers.radius)
         meets_in_person = Q(distance_miles__isnull=False)
     else:
-        meets_in_person = Q(pk__in=Provider.objects.in_person(jurisdiction=where).values("pk"))
+        offices = Office.objects.filter(provider=OuterRef("pk"))
+        meets_in_person = Q(Exists(offices.filter(jurisdiction=where.upper()) if where else offices))
     if answers.mode == "in_person":
         qs = qs.filter(meets_in_person)
     elif answers.mode == "telehealth":
@@ -164,11 +165,13 @@ def eligible(answers: Answers) -> QuerySet[Provider]:
     else:
         qs = qs.filter(Q(telehealth=True) | meets_in_person)
     if answers.budget is not None or answers.insurance:
-        affordable = Q(pk__in=Provider.objects.affordable(answers.budget).values("pk")) if (
-            answers.budget is not None
-        ) else Q(pk__in=[])
+        # Provider.objects.affordable() as a plain condition: the lowest fee is the sliding-scale floor if any.
+        affordable = (
+            Q(sliding_scale_min__lte=answers.budget)
+            | Q(sliding_scale_min__isnull=True, standard_fee__lte=answers.budget)
+        ) if answers.budget is not None else Q(pk__in=[])
         if answers.insurance:
-            affordable |= Q(pk__in=Provider.objects.accepting_insurance([answers.insurance]).values("pk"))
+            affordable |= Q(linked_to_any("insurance", [answers.insurance]))
         qs = qs.filter(affordable)
     qs = qs.speaking([answers.language]).serving_age_groups([answers.age_group])
     return qs.prescribers(answers.prescriber)
@@ -181,22 +184,24 @@ def _points(answers: Answers, lookups: Lookups) -> dict[str, tuple[Q | None, int
     """The soft preferences that apply to these answers: name -> (condition, weight)."""
     today = timezone.localdate()
     points: dict[str, tuple[Q | None, int]] = {}
+    # Correlated EXISTS conditions: evaluated for the eligible providers only, never for the whole table.
     if answers.concerns:
-        points["concern"] = (Q(pk__in=Provider.objects.specializing_in(list(answers.concerns)).values("pk")), 0)
+        concerns = [*answers.concerns, *sorted(lookups.narrower_than(answers.concerns))]
+        points["concern"] = (Q(linked_to_any("conditions", concerns)), 0)
     if answers.modalities:
-        points["preferred_modality"] = (Q(pk__in=Provider.objects.offering(list(answers.modalities)).values("pk")), 0)
+        points["preferred_modality"] = (Q(linked_to_any("modalities", list(answers.modalities))), 0)
     if answers.tried:
         alternatives = lookups.untried(answers, evidence_based_only=True)
-        points["alternative"] = (Q(pk__in=Provider.objects.offering(alternatives).values("pk")), 0)
+        points["alternative"] = (Q(linked_to_any("modalities", alternatives)), 0)
     if answers.format:
-        points["format"] = (Q(pk__in=Provider.objects.serving_formats([answers.format]).values("pk")), 0)
+        points["format"] = (Q(linked_to_any("formats", [answers.format])), 0)
     if answers.gender:
         points["gender"] = (Q(gender=answers.gender), 0)
     if answers.centre is not None:
         points["distance"] = (None, 0)
     recently = today - datetime.timedelta(days=RECENT_VERIFICATION_DAYS)
     points["verified_recently"] = (
-        Q(pk__in=License.objects.filter(verified_on__gte=recently).values("provider_id")), 0
+        Q(Exists(License.objects.filter(provider=OuterRef("pk"), verified_on__gte=recently))), 0
     )
     points["free_consultation"] = (Q(free_consultation=True), 0)
     points["accepting_confirmed"] = (
@@ -222,8 +227,8 @@ def ranked(qs: QuerySet[Provider], answers: Answers, lookups: Lookups) -> tuple[
         raw = raw + term
     if answers.tried:
         # A provider whose only approaches are ones the person tried ranks below everyone else.
-        offers_untried = Q(pk__in=Provider.objects.offering(lookups.untried(answers, False)).values("pk"))
-        offers_tried = Q(pk__in=Provider.objects.offering(list(answers.tried)).values("pk"))
+        offers_untried = Q(linked_to_any("modalities", lookups.untried(answers, False)))
+        offers_tried = Q(linked_to_any("modalities", list(answers.tried)))
         tier = Case(When(~offers_untried & offers_tried, then=Value(0)), default=Value(1), output_field=IntegerField())
     else:
         tier = Value(1, output_field=IntegerField())

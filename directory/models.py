@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt, Upper
 from django.urls import reverse
@@ -206,15 +206,7 @@ class ProviderQuerySet(models.QuerySet):
         keys = [k for k in (keys or []) if k]
         if not keys:
             return self
-        field = self.model._meta.get_field(relation)
-        through = field.remote_field.through
-        term = field.related_model
-        term_fk = field.m2m_reverse_field_name()
-        return self.filter(
-            Exists(through.objects.filter(
-                **{field.m2m_field_name(): OuterRef("pk"), f"{term_fk}__{term.key_field}__in": keys}
-            ))
-        )
+        return self.filter(linked_to_any(relation, keys))
 
     def offering(self, modalities: list[str]) -> ProviderQuerySet:
         return self._with_any("modalities", modalities)
@@ -297,7 +289,11 @@ class ProviderQuerySet(models.QuerySet):
         """Has an office within radius_miles of centre; annotates distance_miles to the nearest such office."""
         if centre is None:
             return self
-        return self.with_distance(centre, radius_miles).filter(distance_miles__isnull=False)
+        # Select by the offices in range first (the coordinates index), so the distance is computed
+        # for those providers only, not for every row of the table.
+        return self.filter(pk__in=offices_within(centre, radius_miles).values("provider_id")).with_distance(
+            centre, radius_miles
+        )
 
     def with_distance(self, centre: tuple[float, float] | None, radius_miles: float) -> ProviderQuerySet:
         """Annotate distance_miles: to the nearest office within radius_miles of centre, else null.
@@ -307,18 +303,9 @@ class ProviderQuerySet(models.QuerySet):
         """
         if centre is None:
             return self
-        min_lat, max_lat, min_lon, max_lon = geo.bounding_box(centre, radius_miles)
-        nearest = (
-            Office.objects.filter(
-                provider=OuterRef("pk"),
-                latitude__gte=min_lat, latitude__lte=max_lat,
-                longitude__gte=min_lon, longitude__lte=max_lon,
-            )
-            .annotate(miles=great_circle_miles(centre))
-            .filter(miles__lte=radius_miles)
-            .order_by("miles")
-            .values("miles")[:1]
-        )
+        nearest = offices_within(centre, radius_miles).filter(provider=OuterRef("pk")).order_by("miles").values(
+            "miles"
+        )[:1]
         return self.annotate(distance_miles=Subquery(nearest, output_field=models.FloatField()))
 
     # -- fees and availability ----------------------------------------------------------
@@ -397,30 +384,82 @@ class ProviderQuerySet(models.QuerySet):
         )
         return {row[key]: row["n"] for row in rows}
 
-    def credential_counts(self) -> dict[str, int]:
-        """{credential code: how many of these providers hold it}, in one query."""
-        rows = (
-            License.objects.filter(provider__in=self.order_by().values("pk"))
-            .values("credential_type__code")
-            .annotate(n=Count("provider", distinct=True))
-            .order_by()
-        )
-        return {row["credential_type__code"]: row["n"] for row in rows}
+    def facet_counts(self) -> dict[str, dict[str, int]]:
+        """How many of these providers have each value of every search facet, in one query.
 
-    def jurisdiction_counts(self) -> dict[str, int]:
-        """{jurisdiction: how many of these providers are licensed there}, in one query."""
-        rows = (
-            License.objects.filter(provider__in=self.order_by().values("pk"))
-            .values("jurisdiction")
-            .annotate(n=Count("provider", distinct=True))
-            .order_by()
+        {relation: {term key: n}} for the taxonomy relations, {"credential": {code: n}},
+        {"jurisdiction": {code: n}} and {"features": {name: n}} for the yes/no features of the search
+        form, with "total" among them. The providers are selected once (a common table expression
+        carrying their yes/no features) and each family is one GROUP BY, joined as a UNION ALL.
+        """
+        from .taxonomy import snapshot
+
+        quote = connection.ops.quote_name
+        licenses = License.objects.filter(provider=OuterRef("pk"))
+        hits = self.order_by().annotate(
+            has_prescriber=Exists(licenses.filter(credential_type__can_prescribe=True)),
+            has_office=Exists(Office.objects.filter(provider=OuterRef("pk"))),
+            has_verified=Exists(licenses.filter(verified_on__isnull=False)),
+        ).values(
+            "pk", "telehealth", "sliding_scale_min", "free_consultation", "accepting_new_clients",
+            "has_prescriber", "has_office", "has_verified",
         )
-        return {row["jurisdiction"]: row["n"] for row in rows}
+        hits_sql, params = hits.query.sql_with_params()
+        columns = "id, telehealth, sliding_scale_min, free_consultation, accepting, prescriber, in_person, verified"
+        parts = []
+        for index, relation in enumerate(TERM_RELATIONS):
+            table, provider_column, term_column = _link_table(relation)
+            parts.append(
+                f"SELECT {index} AS family, link.{quote(term_column)} AS term, NULL AS code, COUNT(*) AS n"
+                f" FROM {quote(table)} link JOIN hits ON hits.id = link.{quote(provider_column)}"
+                f" GROUP BY link.{quote(term_column)}"
+            )
+        families = [*TERM_RELATIONS, "credential", "jurisdiction", "features"]
+        license_table = quote(License._meta.db_table)
+        parts.append(
+            f"SELECT {families.index('credential')}, lic.credential_type_id, NULL, COUNT(DISTINCT lic.provider_id)"
+            f" FROM {license_table} lic JOIN hits ON hits.id = lic.provider_id GROUP BY lic.credential_type_id"
+        )
+        parts.append(
+            f"SELECT {families.index('jurisdiction')}, NULL, lic.jurisdiction, COUNT(DISTINCT lic.provider_id)"
+            f" FROM {license_table} lic JOIN hits ON hits.id = lic.provider_id GROUP BY lic.jurisdiction"
+        )
+        features = {
+            "total": "1 = 1", "prescriber": "prescriber", "telehealth": "telehealth", "in_person": "in_person",
+            "sliding_scale": "sliding_scale_min IS NOT NULL", "free_consultation": "free_consultation",
+            "accepting": "accepting", "verified": "verified",
+        }
+        for name, condition in features.items():
+            parts.append(f"SELECT {families.index('features')}, NULL, '{name}', COUNT(*) FROM hits WHERE {condition}")
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH hits ({columns}) AS ({hits_sql}) " + " UNION ALL ".join(parts), params)
+            rows = cursor.fetchall()
+        taxonomy = snapshot()
+        keys = [{term.pk: term.key for term in getattr(taxonomy, name)} for name in TERM_RELATIONS.values()]
+        credentials = {kind.pk: kind.code for kind in taxonomy.credential_types}
+        counts: dict[str, dict[str, int]] = {name: {} for name in families}
+        for family, term, code, n in rows:
+            name = families[family]
+            if name in ("jurisdiction", "features"):
+                key = code
+            elif name == "credential":
+                key = credentials.get(term)
+            else:
+                key = keys[family].get(term)
+            if key is not None:
+                counts[name][key] = n
+        return counts
 
     def feature_counts(self) -> dict[str, int]:
-        """How many of these providers offer each yes/no feature of the search form, in one query."""
+        """How many of these providers there are (total) and offer each yes/no feature of the search form.
+
+        One query.
+        """
         licenses = License.objects.filter(provider=OuterRef("pk"))
-        return self.order_by().aggregate(
+        # Over the matching ids alone: the rank or distance these rows carry is not needed to count them.
+        providers = Provider.objects.filter(pk__in=self.order_by().values("pk"))
+        return providers.aggregate(
+            total=Count("pk"),
             prescriber=Count("pk", filter=Q(Exists(licenses.filter(credential_type__can_prescribe=True)))),
             telehealth=Count("pk", filter=Q(telehealth=True)),
             in_person=Count("pk", filter=Q(Exists(Office.objects.filter(provider=OuterRef("pk"))))),
@@ -432,16 +471,35 @@ class ProviderQuerySet(models.QuerySet):
 
     # -- loading for display ------------------------------------------------------------
 
+    _attach_terms = False
+
+    def _clone(self) -> ProviderQuerySet:
+        clone = super()._clone()
+        clone._attach_terms = self._attach_terms
+        return clone
+
+    def _prefetch_related_objects(self) -> None:
+        super()._prefetch_related_objects()
+        if self._attach_terms:
+            attach_terms(self._result_cache)
+
+    def with_terms(self) -> ProviderQuerySet:
+        """Load every taxonomy relation (modalities, conditions, ...) with one query for all the rows.
+
+        The links come from one UNION ALL over the link tables; the terms themselves from the cached
+        taxonomy snapshot, not from six more queries.
+        """
+        clone = self._chain()
+        clone._attach_terms = True
+        return clone
+
     def for_cards(self) -> ProviderQuerySet:
         """Everything a result card and provider_json() show, in a fixed number of queries per page.
 
-        One query for the providers (without the long text columns) and one per related list, whatever
-        the page size.
+        One query for the providers (without the long text columns), one each for licenses and offices,
+        and one for all the taxonomy links, whatever the page size.
         """
-        def terms(model: type[Term]) -> models.QuerySet:
-            return model.objects.only("id", model.key_field, "name", "position")
-
-        return self.only(*CARD_FIELDS).prefetch_related(
+        return self.only(*CARD_FIELDS).with_terms().prefetch_related(
             Prefetch(
                 "licenses",
                 queryset=License.objects.select_related("credential_type").only(
@@ -454,19 +512,12 @@ class ProviderQuerySet(models.QuerySet):
                 "offices",
                 queryset=Office.objects.only("id", "provider_id", "city", "jurisdiction", "postal_code"),
             ),
-            Prefetch("modalities", queryset=terms(Modality)),
-            Prefetch("conditions", queryset=terms(Condition)),
-            Prefetch("formats", queryset=terms(SessionFormat)),
-            Prefetch("age_groups", queryset=terms(AgeGroup)),
-            Prefetch("languages", queryset=terms(Language)),
-            Prefetch("insurance", queryset=terms(InsurancePlan)),
         )
 
     def for_profile(self) -> ProviderQuerySet:
         """Everything the profile page shows, with licenses and offices in full."""
-        return self.prefetch_related(
-            Prefetch("licenses", queryset=License.objects.select_related("credential_type")),
-            "offices", "modalities", "conditions", "formats", "age_groups", "languages", "insurance",
+        return self.with_terms().prefetch_related(
+            Prefetch("licenses", queryset=License.objects.select_related("credential_type")), "offices",
         )
 
     # -- freshness ----------------------------------------------------------------------
@@ -479,6 +530,45 @@ class ProviderQuerySet(models.QuerySet):
         return self.not_verified_since(timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS))
 
 
+def linked_to_any(relation: str, keys: list[str] | tuple[str, ...]) -> Exists:
+    """A condition on providers: linked through the many-to-many `relation` to a term with one of keys.
+
+    Correlated (EXISTS per provider row, through the unique (provider, term) index), so it costs in
+    proportion to the providers it is asked about. The keys become term ids from the cached taxonomy:
+    with the ids in the SQL, rather than a join on the term's slug, PostgreSQL knows how many providers
+    each term has and plans accordingly.
+    """
+    from .taxonomy import cached_snapshot
+
+    field = Provider._meta.get_field(relation)
+    through = field.remote_field.through
+    taxonomy = cached_snapshot()
+    if taxonomy is None:
+        # Not worth reading every taxonomy table for one filter: match on the key through a join.
+        terms = {f"{field.m2m_reverse_field_name()}__{field.related_model.key_field}__in": keys}
+    else:
+        wanted = set(keys)
+        ids = [term.pk for term in getattr(taxonomy, TERM_RELATIONS[relation]) if term.key in wanted]
+        terms = {f"{field.m2m_reverse_field_name()}_id__in": ids}
+    return Exists(through.objects.filter(**{field.m2m_field_name(): OuterRef("pk")}, **terms))
+
+
+def offices_within(centre: tuple[float, float], radius_miles: float) -> models.QuerySet:
+    """Offices within radius_miles of centre, annotated with miles.
+
+    A bounding box the (latitude, longitude) index can serve narrows the offices first; the exact
+    great-circle distance is computed only for those.
+    """
+    min_lat, max_lat, min_lon, max_lon = geo.bounding_box(centre, radius_miles)
+    return (
+        Office.objects.filter(
+            latitude__gte=min_lat, latitude__lte=max_lat, longitude__gte=min_lon, longitude__lte=max_lon
+        )
+        .annotate(miles=great_circle_miles(centre))
+        .filter(miles__lte=radius_miles)
+    )
+
+
 def great_circle_miles(centre: tuple[float, float]) -> models.Func:
     """Haversine distance in miles from centre to the row's latitude/longitude, in SQL."""
     lat, lon = (math.radians(v) for v in centre)
@@ -488,6 +578,73 @@ def great_circle_miles(centre: tuple[float, float]) -> models.Func:
     # Rounding can push h a hair above 1 for antipodal points; ASin would then fail.
     h = Least(h, Value(1.0))
     return ExpressionWrapper(2 * geo.EARTH_RADIUS_MILES * ASin(Sqrt(h)), output_field=models.FloatField())
+
+
+# Provider relation -> the taxonomy snapshot's attribute holding its terms.
+TERM_RELATIONS = {
+    "modalities": "modalities",
+    "conditions": "conditions",
+    "formats": "formats",
+    "age_groups": "age_groups",
+    "languages": "languages",
+    "insurance": "insurance_plans",
+}
+
+
+def _link_table(relation: str) -> tuple[str, str, str]:
+    """(table, provider column, term column) of a provider many-to-many relation."""
+    field = Provider._meta.get_field(relation)
+    through = field.remote_field.through._meta
+    return (
+        through.db_table,
+        through.get_field(field.m2m_field_name()).column,
+        through.get_field(field.m2m_reverse_field_name()).column,
+    )
+
+
+def attach_terms(providers: list) -> None:
+    """Fill the taxonomy relations of these providers as a prefetch would, in one query.
+
+    The terms are the snapshot's instances, in the taxonomy's order; a term newer than the snapshot
+    (another process added it) reloads the snapshot once.
+    """
+    from . import taxonomy
+
+    providers = [provider for provider in providers or () if isinstance(provider, Provider)]
+    if not providers:
+        return
+    quote = connection.ops.quote_name
+    ids = [provider.pk for provider in providers]
+    marks = ", ".join(["%s"] * len(ids))
+    parts = []
+    for index, relation in enumerate(TERM_RELATIONS):
+        table, provider_column, term_column = _link_table(relation)
+        parts.append(
+            f"SELECT {index}, {quote(provider_column)}, {quote(term_column)} FROM {quote(table)}"
+            f" WHERE {quote(provider_column)} IN ({marks})"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), ids * len(TERM_RELATIONS))
+        rows = cursor.fetchall()
+    links: dict[tuple[int, int], set[int]] = {}
+    for index, provider_id, term_id in rows:
+        links.setdefault((index, provider_id), set()).add(term_id)
+    snapshot = taxonomy.snapshot()
+    known = [{term.pk for term in getattr(snapshot, name)} for name in TERM_RELATIONS.values()]
+    if any(term_id not in known[index] for index, _, term_id in rows):
+        taxonomy.forget()
+        snapshot = taxonomy.snapshot()
+    for index, (relation, name) in enumerate(TERM_RELATIONS.items()):
+        terms = getattr(snapshot, name)
+        model = Provider._meta.get_field(relation).related_model
+        for provider in providers:
+            chosen = links.get((index, provider.pk), ())
+            loaded = model._default_manager.get_queryset()
+            loaded._result_cache = [term for term in terms if term.pk in chosen]
+            loaded._prefetch_done = True
+            if not hasattr(provider, "_prefetched_objects_cache"):
+                provider._prefetched_objects_cache = {}
+            provider._prefetched_objects_cache[relation] = loaded
 
 
 # The provider columns a card or the JSON API shows; the long text stays in the database.
@@ -609,6 +766,8 @@ class Provider(models.Model):
         indexes = [
             models.Index(fields=["published", "name"], name="provider_published_name"),
             models.Index(fields=["last_verified"], name="provider_last_verified"),
+            # The default order of the search and its deep pages: an index-only walk over published names.
+            models.Index(fields=["name", "id"], condition=Q(published=True), name="provider_published_by_name"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection, models
-from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, F, FloatField, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 
 SEARCH_CONFIG = "english"
@@ -89,45 +89,70 @@ def _plain_matching(queryset: models.QuerySet, text: str) -> models.QuerySet:
 # --- Keeping the stored vector in step --------------------------------------------------
 
 
+REFRESH_CHUNK = 5000
+
+
 def refresh_search_vectors(provider_ids: Iterable[int] | None = None) -> None:
     """Recompute the stored search vector of these providers (all of them when None).
 
-    Runs in one UPDATE; a no-op where the database has no full-text search.
+    One set-based UPDATE per chunk of providers, the approach and concern names gathered by one GROUP BY
+    each, rather than a subquery per row; a no-op where the database has no full-text search.
     """
     if not uses_postgres():
         return
-    from django.contrib.postgres.aggregates import StringAgg
-    from django.contrib.postgres.search import SearchVector
+    from .models import Provider
 
-    from .models import Condition, Modality, Provider
+    if provider_ids is None:
+        ids = list(Provider.objects.order_by("pk").values_list("pk", flat=True))
+    else:
+        ids = sorted({int(pk) for pk in provider_ids})
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), REFRESH_CHUNK):
+            cursor.execute(_refresh_sql(), {"ids": ids[start:start + REFRESH_CHUNK], "config": SEARCH_CONFIG})
 
-    def names(model: type[models.Model]) -> Subquery:
-        terms = (
-            model.objects.filter(providers=OuterRef("pk"))
-            .order_by()
-            .values("providers")
-            .annotate(
-                text=StringAgg(
-                    models.functions.Concat("name", Value(" "), "aliases", output_field=models.TextField()), " "
-                )
-            )
-            .values("text")
-        )
-        return Subquery(terms, output_field=models.TextField())
 
-    providers = Provider.objects.all()
-    if provider_ids is not None:
-        providers = providers.filter(pk__in=list(provider_ids))
-    def unaccented(field: str) -> models.Func:
-        return models.Func(F(field), function="unaccent", output_field=models.TextField())
+def _term_names_sql(relation: str) -> str:
+    """provider_id and the names and aliases of its terms of one relation, for the providers in %(ids)s."""
+    from .models import Provider
+
+    quote = connection.ops.quote_name
+    field = Provider._meta.get_field(relation)
+    through = field.remote_field.through._meta
+    term = field.related_model._meta
+    provider_column = through.get_field(field.m2m_field_name()).column
+    term_column = through.get_field(field.m2m_reverse_field_name()).column
+    return (
+        f"SELECT link.{quote(provider_column)} AS provider_id,"
+        f" string_agg(concat(term.name, ' ', term.aliases), ' ') AS names"
+        f" FROM {quote(through.db_table)} link"
+        f" JOIN {quote(term.db_table)} term ON term.{quote(term.pk.column)} = link.{quote(term_column)}"
+        f" WHERE link.{quote(provider_column)} = ANY(%(ids)s)"
+        f" GROUP BY link.{quote(provider_column)}"
+    )
+
+
+def _refresh_sql() -> str:
+    from .models import Provider
+
+    table = connection.ops.quote_name(Provider._meta.db_table)
+
+    def vector(text: str, weight: str) -> str:
+        return f"setweight(to_tsvector(%(config)s::regconfig, {text}), '{weight}')"
 
     # Names go in twice, as written and without accents, so that "Diaz" finds "Díaz" and "Díaz" still does.
-    providers.update(
-        search_vector=SearchVector(
-            "name", "practice_name", unaccented("name"), unaccented("practice_name"), weight="A", config=SEARCH_CONFIG
-        )
-        + SearchVector(names(Modality), names(Condition), weight="B", config=SEARCH_CONFIG)
-        + SearchVector("bio", weight="C", config=SEARCH_CONFIG)
+    names = (
+        "coalesce(p.name, '') || ' ' || coalesce(p.practice_name, '') || ' '"
+        " || coalesce(unaccent(p.name), '') || ' ' || coalesce(unaccent(p.practice_name), '')"
+    )
+    terms = "coalesce(m.names, '') || ' ' || coalesce(c.names, '')"
+    bio = "coalesce(p.bio, '')"
+    return (
+        f"UPDATE {table} AS p SET search_vector ="
+        f" {vector(names, 'A')} || {vector(terms, 'B')} || {vector(bio, 'C')}"
+        f" FROM {table} AS ids"
+        f" LEFT JOIN ({_term_names_sql('modalities')}) m ON m.provider_id = ids.id"
+        f" LEFT JOIN ({_term_names_sql('conditions')}) c ON c.provider_id = ids.id"
+        f" WHERE ids.id = ANY(%(ids)s) AND p.id = ids.id"
     )
 
 

@@ -6,6 +6,7 @@ table on them. Saving or deleting any of them in the admin (or loading a fixture
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -24,8 +25,11 @@ from .models import (
 )
 
 CACHE_KEY = "directory:taxonomy-snapshot:v1"
+VERSION_KEY = "directory:taxonomy-snapshot-version:v1"
 # Each process of a deployment without a shared cache keeps its own copy: bound how stale it can be.
 CACHE_SECONDS = 300
+# The search facet counts of the whole directory (directory.filters); keyed by term, so dropped with the snapshot.
+FACETS_CACHE_KEY = "directory:facets:unfiltered:v1"
 SNAPSHOT_MODELS = (
     Modality, Condition, CredentialType, SessionFormat, AgeGroup, Language, InsurancePlan, NextStepRule, Resource
 )
@@ -73,17 +77,35 @@ def _load() -> Snapshot:
     )
 
 
+# This process's copy, tagged with the version it was read under: a request asks the cache for the
+# short version string only, not for the whole pickled snapshot (several times per request otherwise).
+_local: tuple[str, Snapshot] | None = None
+
+
 def snapshot() -> Snapshot:
-    found = cache.get(CACHE_KEY)
+    global _local
+    version = cache.get(VERSION_KEY)
+    if version is not None and _local is not None and _local[0] == version:
+        return _local[1]
+    found = cache.get(CACHE_KEY) if version is not None else None
     if found is None:
         found = _load()
-        cache.set(CACHE_KEY, found, CACHE_SECONDS)
+        version = uuid.uuid4().hex
+        cache.set_many({CACHE_KEY: found, VERSION_KEY: version}, CACHE_SECONDS)
+    _local = (version, found)
     return found
 
 
+def cached_snapshot() -> Snapshot | None:
+    """The snapshot if this process or the cache already holds it; None rather than reading the tables."""
+    version = cache.get(VERSION_KEY)
+    if version is not None and _local is not None and _local[0] == version:
+        return _local[1]
+    return snapshot() if version is not None else None
+
+
 def forget(**kwargs) -> None:
-    cache.delete(CACHE_KEY)
-    cache.delete(GUIDES_CACHE_KEY)
+    cache.delete_many([VERSION_KEY, CACHE_KEY, GUIDES_CACHE_KEY, FACETS_CACHE_KEY])
 
 
 GUIDES_CACHE_KEY = "directory:guide-index:v1"

@@ -178,6 +178,7 @@ def _queries(client, params: dict) -> int:
 def test_the_number_of_queries_for_a_page_does_not_grow_with_the_page_size(client, make_provider):
     _make_many(make_provider, 50)
     params = {"modality": "cbt", "zip": "78701", "sort": "fee"}
+    _queries(client, params)  # the first request of a process reads the taxonomy into the cache
     small = _queries(client, {**params, "page_size": 5})
     large = _queries(client, {**params, "page_size": 50})
     assert small == large

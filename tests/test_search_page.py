@@ -201,6 +201,7 @@ def test_the_number_of_queries_for_the_page_does_not_grow_with_the_page_size(cli
             conditions=["depression"], languages=["en"], insurance=["aetna"], offices=[AUSTIN], standard_fee=90,
         )
     params = {"modality": "cbt", "language": "en", "zip": "78701"}
+    _queries(client, params)  # the first request of a process reads the taxonomy into the cache
     assert _queries(client, {**params, "page_size": 5}) == _queries(client, {**params, "page_size": 50})
 
 

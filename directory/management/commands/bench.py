@@ -89,7 +89,8 @@ class Command(BaseCommand):
             headers = {"HX-Request": "true"}
         response = client.get(path, secure=secure, headers=headers)  # warm caches and connections
         if response.status_code != 200:
-            raise CommandError(f"{path} answered {response.status_code}")
+            # The request's name, not its URL: query strings stay out of logs and terminals.
+            raise CommandError(f"{name} answered {response.status_code}")
         timings = []
         with CaptureQueriesContext(connection) as captured:
             for _ in range(runs):
