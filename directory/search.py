@@ -1,8 +1,8 @@
 """Free-text provider search. The only module that knows which database it runs on.
 
 PostgreSQL: a stored, weighted search vector (name and practice A, modality and condition names B,
-bio C) with a GIN index, ranked, plus trigram similarity on names so small typos still find a person;
-names match with or without their accents.
+bio C) with a GIN index, ranked; when the words match nobody, trigram similarity on names, so a small
+typo still finds a person; names match with or without their accents.
 SQLite: every word must appear, case-insensitively (ASCII only), in one of the same fields; no ranking.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection, models
-from django.db.models import Exists, F, FloatField, OuterRef, Q, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Value, When
+from django.db.models.functions import Greatest
 
 SEARCH_CONFIG = "english"
 MAX_QUERY_LENGTH = 200
@@ -41,22 +41,25 @@ def _postgres_matching(queryset: models.QuerySet, text: str) -> models.QuerySet:
     from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 
     query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-    return (
-        queryset.annotate(
-            text_rank=SearchRank(F("search_vector"), query),
-            name_similarity=Greatest(
-                TrigramWordSimilarity(Value(text), "name"),
-                TrigramWordSimilarity(Value(text), "practice_name"),
-            ),
-        )
+    # Names are compared by trigram only when the words themselves match nobody: that is what finds
+    # "Okonkow" for Okonkwo, and it spares a broad query ("anxiety therapy", tens of thousands of
+    # matches) a similarity computation on every row. The subquery runs once, not per row.
+    words_match_nobody = ~Exists(queryset.model.objects.filter(published=True, search_vector=query))
+    name_similarity = Greatest(
+        TrigramWordSimilarity(Value(text), "name"),
+        TrigramWordSimilarity(Value(text), "practice_name"),
+    )
+    return queryset.filter(
+        Q(search_vector=query)
         # The %> operator behind trigram_word_similar can use the trigram indexes; its threshold is
         # pg_trgm.word_similarity_threshold (0.6 unless the server changes it).
-        .filter(
-            Q(search_vector=query)
-            | Q(name__trigram_word_similar=text)
-            | Q(practice_name__trigram_word_similar=text)
+        | (words_match_nobody & (Q(name__trigram_word_similar=text) | Q(practice_name__trigram_word_similar=text)))
+    ).annotate(
+        rank=Case(
+            When(search_vector=query, then=SearchRank(F("search_vector"), query)),
+            default=name_similarity,
+            output_field=FloatField(),
         )
-        .annotate(rank=Coalesce(F("text_rank"), 0.0, output_field=FloatField()) + F("name_similarity"))
     )
 
 
