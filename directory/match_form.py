@@ -5,44 +5,19 @@ from __future__ import annotations
 from django import forms
 
 from . import geo
-from .jurisdictions import JURISDICTION_CHOICES, normalize_jurisdiction
+from .filters import TRUE_VALUES, JurisdictionField, YesField, YesWidget, ZipField
+from .jurisdictions import JURISDICTION_CHOICES
 from .matching import DEFAULT_RADIUS, MEDICATION, Answers
 from .models import Provider
 from .taxonomy import Snapshot, snapshot
 
 NOT_SURE = "not-sure"
-TRUE_VALUES = {"true", "1", "yes", "on"}
-FALSE_VALUES = {"false", "0", "no", "off", ""}
 
 
-class StrictCheckbox(forms.CheckboxInput):
-    """A checkbox that passes on what was sent, so that "maybe" is an error rather than a yes."""
-
-    def __init__(self):
-        super().__init__(attrs={"value": "true"}, check_test=lambda v: str(v).strip().lower() in TRUE_VALUES)
-
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
-
-
-class StrictBooleanField(forms.Field):
-    """true/false (1/0, yes/no, on/off); anything else is an error rather than a silent false."""
-
-    widget = StrictCheckbox
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def to_python(self, value) -> bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value or "").strip().lower()
-        if text in TRUE_VALUES:
-            return True
-        if text in FALSE_VALUES:
-            return False
-        raise forms.ValidationError("Use true or false.", code="invalid")
+def yes_no(label: str) -> YesField:
+    """A checkbox question that sends "true", and refuses anything but a yes or a no."""
+    widget = YesWidget(attrs={"value": "true"}, check_test=lambda v: str(v).strip().lower() in TRUE_VALUES)
+    return YesField(required=False, label=label, widget=widget)
 
 
 def _tried_choices(taxonomy: Snapshot) -> list[tuple[str, str]]:
@@ -53,7 +28,7 @@ def _tried_choices(taxonomy: Snapshot) -> list[tuple[str, str]]:
 
 
 class MatchForm(forms.Form):
-    crisis = StrictBooleanField(label="I am in crisis or thinking about suicide right now")
+    crisis = yes_no("I am in crisis or thinking about suicide right now")
     concern = forms.MultipleChoiceField(
         required=False, label="What brings you here?", widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "%(value)s is not a concern we know."},
@@ -62,11 +37,11 @@ class MatchForm(forms.Form):
         required=False, label="What have you tried that did not help?", widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "%(value)s is not an approach we know."},
     )
-    state = forms.CharField(
+    state = JurisdictionField(
         required=False, label="State or province", max_length=40,
         widget=forms.Select(choices=[("", "Choose your state or province"), *JURISDICTION_CHOICES]),
     )
-    zip = forms.CharField(required=False, label="ZIP code", max_length=10)
+    zip = ZipField(required=False, label="ZIP code", max_length=10)
     radius = forms.IntegerField(
         required=False, min_value=1, max_value=500, label="How far can you travel? (miles)",
         error_messages={"min_value": "Choose a distance from 1 to 500 miles.",
@@ -83,7 +58,7 @@ class MatchForm(forms.Form):
         error_messages={"invalid": "Enter an amount in dollars, like 60.", "min_value": "A budget cannot be negative."},
     )
     insurance = forms.ChoiceField(required=False, label="Insurance plan")
-    prescriber = StrictBooleanField(label="I need someone who can prescribe medication")
+    prescriber = yes_no("I need someone who can prescribe medication")
     language = forms.ChoiceField(required=False, label="Language")
     gender = forms.ChoiceField(required=False, label="Provider's gender")
     format = forms.ChoiceField(required=False, label="Kind of sessions")
@@ -115,26 +90,6 @@ class MatchForm(forms.Form):
         self.fields["gender"].choices = any_choice + list(Provider.Gender.choices)
         for name in ("insurance", "language", "format", "age_group", "gender"):
             self.fields[name].error_messages["invalid_choice"] = f"%(value)s is not a {name.replace('_', ' ')} we know."
-
-    def clean_state(self) -> str:
-        value = self.cleaned_data.get("state", "")
-        if not value:
-            return ""
-        code = normalize_jurisdiction(value)
-        if code is None:
-            raise forms.ValidationError("Use a two-letter US state or Canadian province code, like TX or QC.")
-        return code
-
-    def clean_zip(self) -> str:
-        value = (self.cleaned_data.get("zip") or "").strip()
-        if not value:
-            return ""
-        code = geo.normalize_zip(value)
-        if code is None:
-            raise forms.ValidationError("Enter a five-digit US ZIP code, like 78701.")
-        if geo.zip_centre(code) is None:
-            raise forms.ValidationError(f"We could not find ZIP code {code}.")
-        return code
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -51,7 +51,7 @@ def test_invalid_answers_are_explained_beside_the_questions(client, taxonomy):
     page = response.content.decode()
     assert response.status_code == 200
     assert "Enter an amount in dollars, like 60." in page
-    assert "Enter a five-digit US ZIP code, like 78701." in page
+    assert "Enter a five-digit US ZIP code, such as 78701." in page
     assert "sadness is not a concern we know." in page
     assert "Choose a distance from 1 to 500 miles." in page
 
