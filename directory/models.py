@@ -901,7 +901,12 @@ class License(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="licenses")
     credential_type = models.ForeignKey(CredentialType, on_delete=models.PROTECT, related_name="licenses")
     jurisdiction = models.CharField(**jurisdiction_field_kwargs)
-    number = models.CharField("license number", max_length=60)
+    number = models.CharField(
+        "license number",
+        max_length=60,
+        # The CSV format writes a license as CODE:STATE:NUMBER, several separated by ";".
+        validators=[RegexValidator(r"^[^:;]+$", "A license number cannot contain : or ;.")],
+    )
     verified_on = models.DateField(
         null=True, blank=True, help_text="When staff checked this license with the licensing board."
     )

@@ -221,3 +221,14 @@ def test_a_successful_sign_in_works_and_resets_the_count(client, db):
         client.post("/admin/login/", {"username": "staff", "password": "wrong"})
     response = client.post("/admin/login/?next=/admin/", {"username": "staff", "password": "right-password-123"})
     assert response.status_code == 302
+
+
+def test_a_license_number_with_a_csv_separator_is_refused(admin_client, taxonomy):
+    from directory.models import CredentialType
+
+    lcsw = CredentialType.objects.get(code="LCSW")
+    response = admin_client.post("/admin/directory/provider/add/", provider_form(**{
+        "licenses-0-credential_type": lcsw.pk, "licenses-0-jurisdiction": "TX", "licenses-0-number": "A:1;2",
+    }))
+    assert "A license number cannot contain : or ;." in response.content.decode()
+    assert not Provider.objects.exists()
