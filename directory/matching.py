@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from . import geo
 from .jurisdictions import jurisdiction_name
-from .models import License, Modality, NextStepRule, Office, Provider, Resource, linked_to_any
+from .models import License, Modality, NextStepRule, Office, Provider, Resource, costs_at_most, linked_to_any
 from .taxonomy import guide_index, snapshot
 
 MEDICATION = "medication-management"
@@ -165,11 +165,7 @@ def eligible(answers: Answers) -> QuerySet[Provider]:
     else:
         qs = qs.filter(Q(telehealth=True) | meets_in_person)
     if answers.budget is not None or answers.insurance:
-        # Provider.objects.affordable() as a plain condition: the lowest fee is the sliding-scale floor if any.
-        affordable = (
-            Q(sliding_scale_min__lte=answers.budget)
-            | Q(sliding_scale_min__isnull=True, standard_fee__lte=answers.budget)
-        ) if answers.budget is not None else Q(pk__in=[])
+        affordable = costs_at_most(answers.budget) if answers.budget is not None else Q(pk__in=[])
         if answers.insurance:
             affordable |= Q(linked_to_any("insurance", [answers.insurance]))
         qs = qs.filter(affordable)

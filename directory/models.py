@@ -318,7 +318,7 @@ class ProviderQuerySet(models.QuerySet):
         """Lowest possible fee at most max_fee; providers with no fee listed do not match."""
         if max_fee is None:
             return self
-        return self.with_lowest_fee().filter(lowest_fee__lte=max_fee)
+        return self.filter(costs_at_most(max_fee))
 
     def with_sliding_scale(self, required: bool = True) -> ProviderQuerySet:
         return self.filter(sliding_scale_min__isnull=False) if required else self
@@ -567,6 +567,12 @@ def offices_within(centre: tuple[float, float], radius_miles: float) -> models.Q
         .annotate(miles=great_circle_miles(centre))
         .filter(miles__lte=radius_miles)
     )
+
+
+def costs_at_most(max_fee: Decimal) -> Q:
+    """The lowest possible fee (the sliding-scale floor when there is one, else the standard fee) is at
+    most max_fee; a provider with no fee listed does not qualify. A condition, so it can be OR-ed."""
+    return Q(sliding_scale_min__lte=max_fee) | Q(sliding_scale_min__isnull=True, standard_fee__lte=max_fee)
 
 
 def great_circle_miles(centre: tuple[float, float]) -> models.Func:
