@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from . import geo, search
 from .jurisdictions import CANADIAN_PROVINCES, US_STATES, normalize_jurisdiction
@@ -34,6 +33,7 @@ from .models import (
     Office,
     Provider,
     SessionFormat,
+    unique_slug,
 )
 
 COLUMNS: list[str] = [
@@ -518,16 +518,6 @@ def save_records(records: list[ProviderRecord]) -> ImportResult:
     for chunk in _chunks(sorted(ids[record.external_id] for record in records), 5000):
         search.refresh_search_vectors(chunk)
     return ImportResult(created=len(new), updated=len(old))
-
-
-def unique_slug(name: str, taken: set[str]) -> str:
-    base = slugify(name)[:200] or "provider"
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    taken.add(slug)
-    return slug
 
 
 def _update_providers(records: list[ProviderRecord], existing: dict[str, int]) -> None:

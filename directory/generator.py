@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import zipcodes
 
-from .csv_io import LicenseRecord, OfficeRecord, ProviderRecord, unique_slug
-from .models import AgeGroup, Condition, CredentialType, InsurancePlan, Language, Modality, SessionFormat
+from .csv_io import LicenseRecord, OfficeRecord, ProviderRecord
+from .models import AgeGroup, Condition, CredentialType, InsurancePlan, Language, Modality, SessionFormat, unique_slug
 
 # 2020 census populations, in hundreds of thousands.
 STATE_WEIGHTS: dict[str, int] = {

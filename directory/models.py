@@ -569,6 +569,17 @@ def offices_within(centre: tuple[float, float], radius_miles: float) -> models.Q
     )
 
 
+def unique_slug(name: str, taken: set[str]) -> str:
+    """The name's slug, numbered (-2, -3, ...) past those in taken, which it joins."""
+    base = slugify(name)[:200] or "provider"
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    taken.add(slug)
+    return slug
+
+
 def costs_at_most(max_fee: Decimal) -> Q:
     """The lowest possible fee (the sliding-scale floor when there is one, else the standard fee) is at
     most max_fee; a provider with no fee listed does not qualify. A condition, so it can be OR-ed."""
@@ -792,13 +803,8 @@ class Provider(models.Model):
 
     def unique_slug(self) -> str:
         base = slugify(self.name)[:200] or "provider"
-        slug, n = base, 1
-        taken = Provider.objects.exclude(pk=self.pk).filter(slug__startswith=base).values_list("slug", flat=True)
-        taken = set(taken)
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
-        return slug
+        taken = set(Provider.objects.exclude(pk=self.pk).filter(slug__startswith=base).values_list("slug", flat=True))
+        return unique_slug(self.name, taken)
 
     @property
     def has_sliding_scale(self) -> bool:
