@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from . import facet_index
 from .jurisdictions import JURISDICTION_CHOICES
 from .models import (
     STALE_AFTER_DAYS,
@@ -190,11 +191,13 @@ class ProviderAdmin(admin.ModelAdmin):
     @admin.action(description="Publish the selected providers")
     def publish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         count = queryset.update(published=True)
+        facet_index.forget()  # update() sends no signals
         self.message_user(request, f"Published {count} provider(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish the selected providers")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         count = queryset.update(published=False)
+        facet_index.forget()  # update() sends no signals
         self.message_user(request, f"Unpublished {count} provider(s).", messages.SUCCESS)
 
     @admin.action(description="Mark the selected profiles checked today")
@@ -252,6 +255,7 @@ class LicenseAdmin(admin.ModelAdmin):
     @admin.action(description="Mark the selected licenses verified today", permissions=["verify"])
     def mark_verified_today(self, request: HttpRequest, queryset: QuerySet[License]) -> None:
         count = queryset.update(verified_on=timezone.localdate(), verified_by=request.user)
+        facet_index.forget()  # update() sends no signals
         self.message_user(request, f"Marked {count} license(s) verified today.", messages.SUCCESS)
 
     def has_verify_permission(self, request: HttpRequest) -> bool:

@@ -18,7 +18,7 @@ def api_provider_list(request: HttpRequest) -> JsonResponse:
     if not filterset.is_valid():
         return JsonResponse({"errors": filterset.errors}, status=400)
     try:
-        page = filterset.paginate(filterset.qs.for_cards())
+        page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
     except InvalidPage:
         return JsonResponse({"errors": {"page": ["There is no such page of results."]}}, status=404)
     return JsonResponse({

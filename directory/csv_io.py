@@ -20,7 +20,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from . import geo, search
+from . import facet_index, geo, search
 from .jurisdictions import CANADIAN_PROVINCES, US_STATES, normalize_jurisdiction
 from .models import (
     AgeGroup,
@@ -514,9 +514,10 @@ def save_records(records: list[ProviderRecord]) -> ImportResult:
     _replace_terms(records, ids, updated_ids)
     _replace_licenses(records, ids, set(updated_ids))
     _replace_offices(records, ids, set(updated_ids))
-    # Bulk writes send no signals, so the stored search text is refreshed here.
+    # Bulk writes send no signals, so the stored search text and the facet index are refreshed here.
     for chunk in _chunks(sorted(ids[record.external_id] for record in records), 5000):
         search.refresh_search_vectors(chunk)
+    facet_index.forget()
     return ImportResult(created=len(new), updated=len(old))
 
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import QueryDict
+from pyroaring import BitMap
 
-from . import geo
+from . import facet_index, geo
 from .jurisdictions import JURISDICTIONS, normalize_jurisdiction
 from .models import ProviderQuerySet, Term
-from .taxonomy import FACETS_CACHE_KEY, snapshot
+from .taxonomy import snapshot
 
 DEFAULT_RADIUS = 25
 MAX_RADIUS = 500
@@ -29,7 +29,7 @@ SORT_CHOICES = [
     ("name", "Name"),
 ]
 TRUE_VALUES = {"true", "1", "yes", "on"}
-# Search facet -> (family in ProviderQuerySet.facet_counts(), attribute of the taxonomy snapshot).
+# Search facet -> (family in FacetIndex.counts(), attribute of the taxonomy snapshot).
 FACETS = {
     "modality": ("modalities", "modalities"),
     "condition": ("conditions", "conditions"),
@@ -39,8 +39,6 @@ FACETS = {
     "language": ("languages", "languages"),
     "insurance": ("insurance", "insurance_plans"),
 }
-# Counts of the whole directory may lag an import or an edit by this long.
-FACET_CACHE_SECONDS = 60
 FALSE_VALUES = {"false", "0", "no", "off", ""}
 
 
@@ -314,28 +312,36 @@ class ProviderFilter(django_filters.FilterSet):
             paginator.count = count  # count is a cached_property: set, it is never queried
         return paginator.page(number)
 
-    def counts(self) -> dict[str, Any]:
-        """The total and the facet counts of the current results: one query, once per request.
+    def hits(self) -> BitMap:
+        """The ids of every provider the search finds, as a bitmap: the facet index answers the filters it
+        knows; free text and distance, from the database, are intersected with its answer."""
+        if self._hits is None:
+            # Validated as for qs: invalid values are left out.
+            data = self.form.cleaned_data if self.is_bound and self.errors is not None else {}
+            hits = facet_index.current().matching(data)
+            unindexed = self.queryset
+            for name in ("q", "zip"):
+                if data.get(name):
+                    unindexed = self.filters[name].filter(unindexed, data[name])
+            if unindexed is not self.queryset:
+                hits &= BitMap(unindexed.order_by().values_list("pk", flat=True))
+            self._hits = hits
+        return self._hits
 
-        The counts of the whole directory (no filter in use), what most visits to the search page ask
-        for and the dearest to compute, are kept in the cache for FACET_CACHE_SECONDS.
-        """
+    _hits: BitMap | None = None
+
+    def counts(self) -> dict[str, Any]:
+        """The total and the facet counts of the current results, from the facet index."""
         if self._counts is None:
-            unfiltered = not self.active()
-            found = cache.get(FACETS_CACHE_KEY) if unfiltered else None
-            if found is None:
-                facets = self.qs.facet_counts()
-                found = {"features": facets.pop("features"), "facets": facets}
-                if unfiltered:
-                    cache.set(FACETS_CACHE_KEY, found, FACET_CACHE_SECONDS)
-            self._counts = found
+            facets = facet_index.current().counts(self.hits())
+            self._counts = {"features": facets.pop("features"), "facets": facets}
         return self._counts
 
     _counts: dict[str, Any] | None = None
 
     def total(self) -> int:
-        """How many providers match, from the facet counts (no extra query when they are shown)."""
-        return self.counts()["features"]["total"]
+        """How many providers match (no COUNT query: see hits())."""
+        return len(self.hits())
 
     def active(self) -> list[dict[str, str]]:
         """The filters in force, each with its label and the query string that drops it (for chips)."""
@@ -375,7 +381,7 @@ class ProviderFilter(django_filters.FilterSet):
         for chip in self.active()[:limit]:
             relaxed = type(self)(QueryDict(chip["remove"]), queryset=self.queryset)
             if relaxed.is_valid():
-                count = relaxed.qs.count()
+                count = relaxed.total()
                 if count:
                     suggestions.append({**chip, "count": count})
         return sorted(suggestions, key=lambda s: -s["count"])

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models
-from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt, Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -368,106 +368,6 @@ class ProviderQuerySet(models.QuerySet):
             "name": self.by_name,
         }
         return orders.get(sort or "relevance", self.by_relevance)()
-
-    # -- counts for facets ---------------------------------------------------------------
-
-    def term_counts(self, relation: str) -> dict[str, int]:
-        """{term key: how many of these providers have it} for a many-to-many relation, in one query."""
-        field = self.model._meta.get_field(relation)
-        through = field.remote_field.through
-        key = f"{field.m2m_reverse_field_name()}__{field.related_model.key_field}"
-        rows = (
-            through.objects.filter(**{f"{field.m2m_field_name()}__in": self.order_by().values("pk")})
-            .values(key)
-            .annotate(n=Count(field.m2m_field_name(), distinct=True))
-            .order_by()
-        )
-        return {row[key]: row["n"] for row in rows}
-
-    def facet_counts(self) -> dict[str, dict[str, int]]:
-        """How many of these providers have each value of every search facet, in one query.
-
-        {relation: {term key: n}} for the taxonomy relations, {"credential": {code: n}},
-        {"jurisdiction": {code: n}} and {"features": {name: n}} for the yes/no features of the search
-        form, with "total" among them. The providers are selected once (a common table expression
-        carrying their yes/no features) and each family is one GROUP BY, joined as a UNION ALL.
-        """
-        from .taxonomy import snapshot
-
-        quote = connection.ops.quote_name
-        licenses = License.objects.filter(provider=OuterRef("pk"))
-        hits = self.order_by().annotate(
-            has_prescriber=Exists(licenses.filter(credential_type__can_prescribe=True)),
-            has_office=Exists(Office.objects.filter(provider=OuterRef("pk"))),
-            has_verified=Exists(licenses.filter(verified_on__isnull=False)),
-        ).values(
-            "pk", "telehealth", "sliding_scale_min", "free_consultation", "accepting_new_clients",
-            "has_prescriber", "has_office", "has_verified",
-        )
-        hits_sql, params = hits.query.sql_with_params()
-        columns = "id, telehealth, sliding_scale_min, free_consultation, accepting, prescriber, in_person, verified"
-        parts = []
-        for index, relation in enumerate(TERM_RELATIONS):
-            table, provider_column, term_column = _link_table(relation)
-            parts.append(
-                f"SELECT {index} AS family, link.{quote(term_column)} AS term, NULL AS code, COUNT(*) AS n"
-                f" FROM {quote(table)} link JOIN hits ON hits.id = link.{quote(provider_column)}"
-                f" GROUP BY link.{quote(term_column)}"
-            )
-        families = [*TERM_RELATIONS, "credential", "jurisdiction", "features"]
-        license_table = quote(License._meta.db_table)
-        parts.append(
-            f"SELECT {families.index('credential')}, lic.credential_type_id, NULL, COUNT(DISTINCT lic.provider_id)"
-            f" FROM {license_table} lic JOIN hits ON hits.id = lic.provider_id GROUP BY lic.credential_type_id"
-        )
-        parts.append(
-            f"SELECT {families.index('jurisdiction')}, NULL, lic.jurisdiction, COUNT(DISTINCT lic.provider_id)"
-            f" FROM {license_table} lic JOIN hits ON hits.id = lic.provider_id GROUP BY lic.jurisdiction"
-        )
-        features = {
-            "total": "1 = 1", "prescriber": "prescriber", "telehealth": "telehealth", "in_person": "in_person",
-            "sliding_scale": "sliding_scale_min IS NOT NULL", "free_consultation": "free_consultation",
-            "accepting": "accepting", "verified": "verified",
-        }
-        for name, condition in features.items():
-            parts.append(f"SELECT {families.index('features')}, NULL, '{name}', COUNT(*) FROM hits WHERE {condition}")
-        with connection.cursor() as cursor:
-            cursor.execute(f"WITH hits ({columns}) AS ({hits_sql}) " + " UNION ALL ".join(parts), params)
-            rows = cursor.fetchall()
-        taxonomy = snapshot()
-        keys = [{term.pk: term.key for term in getattr(taxonomy, name)} for name in TERM_RELATIONS.values()]
-        credentials = {kind.pk: kind.code for kind in taxonomy.credential_types}
-        counts: dict[str, dict[str, int]] = {name: {} for name in families}
-        for family, term, code, n in rows:
-            name = families[family]
-            if name in ("jurisdiction", "features"):
-                key = code
-            elif name == "credential":
-                key = credentials.get(term)
-            else:
-                key = keys[family].get(term)
-            if key is not None:
-                counts[name][key] = n
-        return counts
-
-    def feature_counts(self) -> dict[str, int]:
-        """How many of these providers there are (total) and offer each yes/no feature of the search form.
-
-        One query.
-        """
-        licenses = License.objects.filter(provider=OuterRef("pk"))
-        # Over the matching ids alone: the rank or distance these rows carry is not needed to count them.
-        providers = Provider.objects.filter(pk__in=self.order_by().values("pk"))
-        return providers.aggregate(
-            total=Count("pk"),
-            prescriber=Count("pk", filter=Q(Exists(licenses.filter(credential_type__can_prescribe=True)))),
-            telehealth=Count("pk", filter=Q(telehealth=True)),
-            in_person=Count("pk", filter=Q(Exists(Office.objects.filter(provider=OuterRef("pk"))))),
-            sliding_scale=Count("pk", filter=Q(sliding_scale_min__isnull=False)),
-            free_consultation=Count("pk", filter=Q(free_consultation=True)),
-            accepting=Count("pk", filter=Q(accepting_new_clients=True)),
-            verified=Count("pk", filter=Q(Exists(licenses.filter(verified_on__isnull=False)))),
-        )
 
     # -- loading for display ------------------------------------------------------------
 

@@ -28,8 +28,6 @@ CACHE_KEY = "directory:taxonomy-snapshot:v1"
 VERSION_KEY = "directory:taxonomy-snapshot-version:v1"
 # Each process of a deployment without a shared cache keeps its own copy: bound how stale it can be.
 CACHE_SECONDS = 300
-# The search facet counts of the whole directory (directory.filters); keyed by term, so dropped with the snapshot.
-FACETS_CACHE_KEY = "directory:facets:unfiltered:v1"
 SNAPSHOT_MODELS = (
     Modality, Condition, CredentialType, SessionFormat, AgeGroup, Language, InsurancePlan, NextStepRule, Resource
 )
@@ -105,7 +103,7 @@ def cached_snapshot() -> Snapshot | None:
 
 
 def forget(**kwargs) -> None:
-    cache.delete_many([VERSION_KEY, CACHE_KEY, GUIDES_CACHE_KEY, FACETS_CACHE_KEY])
+    cache.delete_many([VERSION_KEY, CACHE_KEY, GUIDES_CACHE_KEY])
 
 
 GUIDES_CACHE_KEY = "directory:guide-index:v1"

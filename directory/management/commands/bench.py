@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import pickle
 import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from directory import facet_index
 from directory.filters import ProviderFilter
 from directory.models import Provider
 
@@ -32,13 +36,15 @@ class Figures:
     size: int
 
 
-def requests(profile_slug: str, deep_page: int) -> list[tuple[str, str]]:
+def requests(profile_slug: str, profile_name: str, deep_page: int) -> list[tuple[str, str]]:
     """(name, path): the same list every run, so figures compare across runs and machines."""
     return [
         ("search, no filter", "/providers/"),
         ("search, state + modality + max_fee", f"/providers/?{SEARCH}"),
         ("search, zip + radius by distance", f"/providers/?{NEAR}"),
         ("search, full text q", f"/providers/?{TEXT}"),
+        # A broad query matches more than half the directory; a surname, a few providers.
+        ("search, full text q (a surname)", f"/providers/?{urlencode({'q': profile_name.split()[-1]})}"),
         ("search, deep page", f"/providers/?page={deep_page}"),
         ("search, facets (htmx results)", f"/providers/?{SEARCH}&hx=1"),
         ("profile", f"/providers/{profile_slug}/"),
@@ -66,17 +72,18 @@ class Command(BaseCommand):
     def handle(self, *args, runs: int, output: str | None, **options) -> None:
         if runs < 1:
             raise CommandError("--runs must be at least 1.")
-        profile = Provider.objects.published().order_by("id").values_list("slug", flat=True).first()
-        if profile is None:
+        first = Provider.objects.published().order_by("id").values_list("slug", "name").first()
+        if first is None:
             raise CommandError("No published providers: run generate_providers first.")
+        profile, name = first
         host = next((h for h in settings.ALLOWED_HOSTS if h and not h.startswith(".") and h != "*"), "localhost")
         client = Client(HTTP_HOST=host)
         secure = bool(getattr(settings, "SECURE_SSL_REDIRECT", False))
         # Three quarters of the way through the unfiltered results: far enough for OFFSET to cost.
         deep_page = max(1, Provider.objects.published().count() * 3 // 4 // 20)
-        figures = [self.measure(client, name, path, runs, secure) for name, path in requests(profile, deep_page)]
+        figures = [self.measure(client, name, path, runs, secure) for name, path in requests(profile, name, deep_page)]
         lines = self.table(figures, runs)
-        lines += ["", *self.main_sql(runs)]
+        lines += ["", *self.main_sql(runs), "", self.index_build()]
         text = "\n".join(lines)
         self.stdout.write(text)
         if output:
@@ -112,12 +119,18 @@ class Command(BaseCommand):
             lines.append(f"{f.name:40} {f.p50:8.1f} {f.p95:8.1f} {f.queries:8d} {f.size / 1024:8.1f}")
         return lines
 
+    def index_build(self) -> str:
+        """How long a process takes to read the facet index after an edit, and its size in the cache."""
+        start = time.perf_counter()
+        index = facet_index.build()
+        took = time.perf_counter() - start
+        return f"facet index: read in {took * 1000:.0f} ms, {len(pickle.dumps(index)) / 1024:.0f} KB in the cache"
+
     def main_sql(self, runs: int) -> list[str]:
         """The main search SQL alone (first page of the filtered, ordered results), without the stack."""
         lines = ["main search SQL alone (first page, 20 rows):"]
         for label, query in (("state + modality + max_fee", SEARCH), ("zip + radius", NEAR), ("full text", TEXT)):
-            data = dict(pair.split("=") for pair in query.split("&"))
-            data = {k: v.replace("+", " ") for k, v in data.items()}
+            data = QueryDict(query)  # as a request carries it: repeated parameters are lists
             timings = []
             for _ in range(runs):
                 filterset = ProviderFilter(data, queryset=Provider.objects.published())

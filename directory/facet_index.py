@@ -1,0 +1,220 @@
+"""The facet index: for every search facet value, the set of providers that have it, as a bitmap of ids.
+
+A search page shows, beside its results, how many of them have each approach, concern, credential,
+state, language and yes/no feature: some 150 counts. In SQL that is a join per family over every
+result, hundreds of milliseconds once a search matches thousands of the 100,000 providers. With a
+compressed bitmap (pyroaring) per value, the results of the filters the index knows are the
+intersection of a few bitmaps, and each count is one intersection's size: microseconds.
+
+The index is a cache of the database, read with a handful of queries and kept in this process and in
+Django's cache (so other processes need not read it again) until a provider, license, office or term
+changes, or CACHE_SECONDS pass. The list of results itself always comes from the database
+(directory.filters.ProviderFilter): the index answers "how many", never "who".
+
+Free text and distance are not indexed: their providers come from the database and are intersected.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from pyroaring import BitMap
+
+from .models import TERM_RELATIONS, CredentialType, License, Office, Provider
+from .taxonomy import snapshot
+
+CACHE_KEY = "directory:facet-index:v1"
+VERSION_KEY = "directory:facet-index-version:v1"
+# Each process of a deployment without a shared cache (REDIS_URL) keeps its own copy: bound how stale
+# its counts can be after an edit made in another process.
+CACHE_SECONDS = 300
+
+# Search parameters (ProviderFilter) -> the taxonomy relation each filters on.
+TERM_FILTERS = {
+    "modality": "modalities",
+    "condition": "conditions",
+    "format": "formats",
+    "age_group": "age_groups",
+    "language": "languages",
+    "insurance": "insurance",
+}
+# Yes/no search parameters the index answers directly, and the feature bitmap each one reads.
+FEATURE_FILTERS = ("prescriber", "telehealth", "sliding_scale", "free_consultation", "accepting", "verified")
+# Every search parameter the index answers; the others (free text, ZIP) come from the database.
+INDEXED_FILTERS = frozenset({*TERM_FILTERS, *FEATURE_FILTERS, "credential", "state", "in_person", "max_fee"})
+
+
+@dataclass(frozen=True)
+class FacetIndex:
+    published: BitMap
+    terms: dict[str, dict[int, BitMap]]  # relation -> term id -> providers
+    credentials: dict[int, BitMap]  # credential type id -> providers holding one
+    licensed: dict[str, BitMap]  # jurisdiction -> providers licensed there
+    offices: dict[str, BitMap]  # jurisdiction -> providers with an office there
+    features: dict[str, BitMap]  # prescriber, telehealth, in_person, sliding_scale, ... -> providers
+    fees: tuple[Decimal, ...]  # every published provider's lowest fee, ascending ...
+    fee_providers: tuple[int, ...]  # ... and whose fee it is
+
+    def matching(self, data: dict[str, Any]) -> BitMap:
+        """The published providers meeting the indexed search filters in data (ProviderFilter's cleaned_data).
+
+        The same rules as the ProviderQuerySet methods the filters call; tests hold the two together.
+        """
+        found = BitMap(self.published)
+        for name, relation in TERM_FILTERS.items():
+            terms = data.get(name) or []
+            if name == "condition":
+                terms = [*terms, *narrower(terms)]
+            if terms:
+                found &= self.any_of(self.terms[relation], [term.pk for term in terms])
+        if data.get("credential"):
+            found &= self.any_of(self.credentials, [kind.pk for kind in data["credential"]])
+        state = data.get("state")
+        if state:
+            found &= self.licensed.get(state, BitMap())
+        if data.get("in_person"):
+            found &= self.offices.get(state, BitMap()) if state else self.features["in_person"]
+        for name in FEATURE_FILTERS:
+            if data.get(name):
+                found &= self.features[name]
+        if data.get("max_fee") is not None:
+            found &= self.costing_at_most(data["max_fee"])
+        return found
+
+    @staticmethod
+    def any_of(bitmaps: dict[Any, BitMap], keys: list) -> BitMap:
+        return BitMap.union(BitMap(), *(bitmaps[key] for key in keys if key in bitmaps))
+
+    def costing_at_most(self, max_fee: Decimal) -> BitMap:
+        """Providers whose lowest fee is at most max_fee (models.costs_at_most); no fee listed, no match."""
+        return BitMap(self.fee_providers[: bisect.bisect_right(self.fees, max_fee)])
+
+    def counts(self, hits: BitMap) -> dict[str, dict[str, int]]:
+        """How many of hits have each facet value: {relation: {term key: n}}, {"credential": {code: n}},
+        {"jurisdiction": {code: n}} and {"features": {name: n}} with "total" among the features."""
+        taxonomy = snapshot()
+        counts: dict[str, dict[str, int]] = {}
+        for relation, attribute in TERM_RELATIONS.items():
+            bitmaps = self.terms[relation]
+            counts[relation] = {
+                term.key: hits.intersection_cardinality(bitmaps[term.pk])
+                for term in getattr(taxonomy, attribute) if term.pk in bitmaps
+            }
+        counts["credential"] = {
+            kind.code: hits.intersection_cardinality(self.credentials[kind.pk])
+            for kind in taxonomy.credential_types if kind.pk in self.credentials
+        }
+        counts["jurisdiction"] = {code: hits.intersection_cardinality(ids) for code, ids in self.licensed.items()}
+        counts["features"] = {name: hits.intersection_cardinality(ids) for name, ids in self.features.items()}
+        counts["features"]["total"] = len(hits)
+        return counts
+
+
+def narrower(conditions) -> list:
+    """The conditions that count for these: a specialist in treatment-resistant depression for depression."""
+    chosen = {condition.pk for condition in conditions}
+    return [condition for condition in snapshot().conditions if condition.broader_id in chosen]
+
+
+def build() -> FacetIndex:
+    """Read the index from the database: one query per relation, license and office families."""
+    published = BitMap(Provider.objects.published().values_list("pk", flat=True))
+    terms = {}
+    for relation in TERM_RELATIONS:
+        field = Provider._meta.get_field(relation)
+        links = field.remote_field.through.objects.values_list(
+            f"{field.m2m_reverse_field_name()}_id", f"{field.m2m_field_name()}_id"
+        )
+        terms[relation] = grouped(links)
+    licenses = License.objects.values_list("credential_type_id", "jurisdiction", "provider_id", "verified_on")
+    prescribing = set(CredentialType.objects.filter(can_prescribe=True).values_list("pk", flat=True))
+    credentials, licensed, prescribers, verified = {}, {}, [], []
+    for credential_type, jurisdiction, provider, verified_on in licenses.iterator(chunk_size=10_000):
+        credentials.setdefault(credential_type, []).append(provider)
+        licensed.setdefault(jurisdiction, []).append(provider)
+        if credential_type in prescribing:
+            prescribers.append(provider)
+        if verified_on is not None:
+            verified.append(provider)
+    offices = grouped(Office.objects.values_list("jurisdiction", "provider_id"))
+    rows = Provider.objects.published().with_lowest_fee().order_by().values_list(
+        "pk", "telehealth", "free_consultation", "accepting_new_clients", "sliding_scale_min", "lowest_fee"
+    )
+    telehealth, free, accepting, sliding, fees = [], [], [], [], []
+    for pk, offers_telehealth, free_consultation, accepting_new, sliding_min, lowest in rows.iterator(10_000):
+        if offers_telehealth:
+            telehealth.append(pk)
+        if free_consultation:
+            free.append(pk)
+        if accepting_new:
+            accepting.append(pk)
+        if sliding_min is not None:
+            sliding.append(pk)
+        if lowest is not None:
+            fees.append((lowest, pk))
+    fees.sort()
+    return FacetIndex(
+        published=published,
+        terms=terms,
+        credentials={key: BitMap(ids) for key, ids in credentials.items()},
+        licensed={key: BitMap(ids) for key, ids in licensed.items()},
+        offices=offices,
+        features={
+            "prescriber": BitMap(prescribers), "telehealth": BitMap(telehealth),
+            "in_person": BitMap.union(BitMap(), *offices.values()), "sliding_scale": BitMap(sliding),
+            "free_consultation": BitMap(free), "accepting": BitMap(accepting), "verified": BitMap(verified),
+        },
+        fees=tuple(fee for fee, _ in fees),
+        fee_providers=tuple(pk for _, pk in fees),
+    )
+
+
+def grouped(pairs) -> dict[Any, BitMap]:
+    """{key: bitmap of ids} from (key, id) rows."""
+    found: dict[Any, list[int]] = {}
+    for key, pk in pairs.iterator(chunk_size=10_000):
+        found.setdefault(key, []).append(pk)
+    return {key: BitMap(ids) for key, ids in found.items()}
+
+
+# This process's copy, tagged with the version it was read under (see taxonomy.snapshot()).
+_local: tuple[str, FacetIndex] | None = None
+
+
+def current() -> FacetIndex:
+    """The index, from this process, else the cache, else the database."""
+    global _local
+    version = cache.get(VERSION_KEY)
+    if version is not None and _local is not None and _local[0] == version:
+        return _local[1]
+    found = cache.get(CACHE_KEY) if version is not None else None
+    if found is None:
+        found = build()
+        version = uuid.uuid4().hex
+        cache.set_many({CACHE_KEY: found, VERSION_KEY: version}, CACHE_SECONDS)
+    _local = (version, found)
+    return found
+
+
+def forget(**kwargs) -> None:
+    """Drop the index now and again when the transaction commits (a rebuild in between would read the
+    old rows)."""
+    cache.delete_many([VERSION_KEY, CACHE_KEY])
+    transaction.on_commit(lambda: cache.delete_many([VERSION_KEY, CACHE_KEY]))
+
+
+def connect_signals() -> None:
+    """Forget the index whenever what it holds changes through the ORM; bulk writers call forget()."""
+    for model in (Provider, License, Office, CredentialType):
+        post_save.connect(forget, sender=model, dispatch_uid=f"facet-index-save-{model.__name__}")
+        post_delete.connect(forget, sender=model, dispatch_uid=f"facet-index-delete-{model.__name__}")
+    for relation in TERM_RELATIONS:
+        through = Provider._meta.get_field(relation).remote_field.through
+        m2m_changed.connect(forget, sender=through, dispatch_uid=f"facet-index-{relation}")

@@ -1,0 +1,201 @@
+"""The search's totals and facet counts (from the facet index) agree with the results (from the database)."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.http import QueryDict
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from directory import facet_index
+from directory.filters import ProviderFilter
+from directory.models import (
+    AgeGroup,
+    Condition,
+    CredentialType,
+    InsurancePlan,
+    Language,
+    License,
+    Modality,
+    Provider,
+    SessionFormat,
+)
+
+TAXONOMY = (Modality, Condition, SessionFormat, AgeGroup, Language, InsurancePlan, CredentialType)
+
+
+@pytest.fixture(scope="class")
+def demo_once(django_db_setup, django_db_blocker):
+    """The 300 varied demo providers, loaded once for the read-only checks (loading takes seconds)."""
+    with django_db_blocker.unblock():
+        call_command("loaddata", "taxonomy", "demo_providers", verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        Provider.objects.all().delete()
+        for model in TAXONOMY:
+            model.objects.all().delete()
+
+
+@pytest.fixture
+def demo(demo_once, db) -> None:
+    """Read-only: each test runs in a transaction that is rolled back, so the shared data stays as loaded."""
+
+
+def facets_of(provider: Provider) -> set[tuple[str, str]]:
+    """Every (family, value) a provider counts for, worked out from its own rows, not from the index."""
+    found = {("features", "total")}
+    for relation in ("modalities", "conditions", "formats", "age_groups", "languages", "insurance"):
+        found |= {(relation, term.key) for term in getattr(provider, relation).all()}
+    licenses = list(provider.licenses.all())
+    found |= {("credential", lic.credential_type.code) for lic in licenses}
+    found |= {("jurisdiction", lic.jurisdiction) for lic in licenses}
+    features = {
+        "prescriber": any(lic.credential_type.can_prescribe for lic in licenses),
+        "verified": any(lic.verified_on for lic in licenses),
+        "in_person": bool(provider.offices.all()),
+        "telehealth": provider.telehealth,
+        "sliding_scale": provider.sliding_scale_min is not None,
+        "free_consultation": provider.free_consultation,
+        "accepting": provider.accepting_new_clients,
+    }
+    return found | {("features", name) for name, yes in features.items() if yes}
+
+
+def expected_counts(filterset: ProviderFilter) -> Counter:
+    return Counter(pair for provider in filterset.qs.for_profile() for pair in facets_of(provider))
+
+
+def shown_counts(filterset: ProviderFilter) -> Counter:
+    counts = filterset.counts()
+    shown = Counter({("features", name): n for name, n in counts["features"].items()})
+    for family, values in counts["facets"].items():
+        shown.update({(family, key): n for key, n in values.items()})
+    return +shown  # zero counts dropped, as in expected_counts
+
+
+# Valid values of every indexed parameter, some of them shared by no demo provider.
+VALUES = {
+    "modality": ["cbt", "dbt", "act", "emdr", "tms", "ketamine-assisted-therapy", "ect"],
+    "condition": ["depression", "anxiety", "treatment-resistant-depression", "ptsd", "ocd", "bipolar-disorder"],
+    "credential": ["LCSW", "LPC", "PSYD", "PHD", "MD", "PMHNP", "lmft"],
+    "format": ["individual", "couples", "family", "group"],
+    "age_group": ["children", "teens", "adults", "older-adults"],
+    "language": ["en", "es", "zh", "vi", "fr"],
+    "insurance": ["aetna", "medicaid", "medicare", "cigna"],
+    "state": ["TX", "ca", "NY", "FL", "WA", "il", "ZZ"],
+    "max_fee": ["0", "40", "75", "100", "150.50", "250"],
+    "prescriber": ["true", "false"],
+    "telehealth": ["true", "false"],
+    "in_person": ["true", "false"],
+    "sliding_scale": ["true"],
+    "free_consultation": ["true"],
+    "accepting": ["true"],
+    "verified": ["true"],
+    "q": ["therapy", "anxiety", "trauma couples"],
+    "zip": ["78701", "10001", "94110"],
+    "radius": ["10", "100", "500"],
+}
+searches = st.lists(
+    st.sampled_from(sorted(VALUES)).flatmap(lambda name: st.tuples(st.just(name), st.sampled_from(VALUES[name]))),
+    max_size=5,
+)
+
+
+class TestAgainstTheDemoProviders:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(pairs=searches)
+    def test_the_total_and_every_facet_count_agree_with_the_results_whatever_the_search(self, demo, pairs):
+        query = QueryDict(mutable=True)
+        for name, value in pairs:
+            query.appendlist(name, value)
+        filterset = ProviderFilter(query, queryset=Provider.objects.published())
+        assert filterset.total() == filterset.qs.count()
+        assert shown_counts(filterset) == expected_counts(filterset)
+
+
+    @pytest.mark.parametrize("name,value", [(name, value) for name in sorted(VALUES) for value in VALUES[name]])
+    def test_the_total_and_every_facet_count_agree_with_the_results_for_each_value_alone(self, demo, name, value):
+        filterset = ProviderFilter(QueryDict(f"{name}={value}"), queryset=Provider.objects.published())
+        assert filterset.total() == filterset.qs.count()
+        assert shown_counts(filterset) == expected_counts(filterset)
+
+    def test_the_demo_has_searches_that_find_some_and_searches_that_find_none(self, demo):
+        """The property above is only worth something if its searches find providers and also miss some."""
+        some = ProviderFilter(QueryDict("modality=cbt&state=TX"), queryset=Provider.objects.published())
+        assert 0 < some.total() < Provider.objects.published().count()
+        pairs = [f"modality={m}&language={lang}" for m in VALUES["modality"] for lang in VALUES["language"]]
+        totals = [ProviderFilter(QueryDict(pair), queryset=Provider.objects.published()).total() for pair in pairs]
+        assert 0 in totals
+
+
+def total_on_page(client: Client, query: str) -> str:
+    response = client.get(f"/providers/?{query}")
+    assert response.status_code == 200
+    return response.context["filterset"].total()
+
+
+@pytest.mark.django_db
+def test_counts_follow_edits_at_once(client, make_provider):
+    provider = make_provider("Rosa Marquez", licenses=[("LCSW", "TX")], modalities=["cbt"])
+    assert total_on_page(client, "modality=cbt") == 1
+    assert total_on_page(client, "state=NM") == 0
+
+    provider.modalities.add(Modality.objects.get(slug="dbt"))
+    License.objects.create(provider=provider, credential_type=CredentialType.objects.get(code="LPC"),
+                           jurisdiction="NM", number="NM-1")
+    assert total_on_page(client, "modality=dbt") == 1
+    assert total_on_page(client, "state=NM&credential=LPC") == 1
+
+    provider.published = False
+    provider.save()
+    assert total_on_page(client, "modality=cbt") == 0
+
+
+@pytest.mark.django_db
+def test_counts_follow_the_admin_publish_and_unpublish_actions(client, make_provider):
+    provider = make_provider("Rosa Marquez", modalities=["cbt"])
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("admin", "admin@example.org", "pw-for-tests-only"))
+    assert total_on_page(client, "modality=cbt") == 1
+    for action, expected in (("unpublish", 0), ("publish", 1)):
+        response = staff.post("/admin/directory/provider/", {"action": action, "_selected_action": [provider.pk]})
+        assert response.status_code == 302
+        assert total_on_page(client, "modality=cbt") == expected
+
+
+@pytest.mark.django_db
+def test_counts_follow_a_csv_import(client, make_provider, tmp_path):
+    make_provider("Rosa Marquez", modalities=["cbt"])
+    assert total_on_page(client, "modality=cbt") == 1
+    path = tmp_path / "more.csv"
+    call_command("export_providers", str(path), verbosity=0)
+    with path.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    # The same listing again under another external ID and name: a second CBT provider.
+    rows[0].update(external_id="imported-1", name="Ana Diaz", credentials="LPC:TX:IMPORTED-1")
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    call_command("import_providers", str(path), verbosity=0)
+    assert total_on_page(client, "modality=cbt") == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_index_read_before_a_write_commits_is_dropped_when_it_commits(client, make_provider):
+    """Another process may read the index between a write and its commit, from the old rows."""
+    make_provider("Rosa Marquez", modalities=["cbt"])
+    provider = Provider.objects.get()
+    before = facet_index.build()
+    with transaction.atomic():
+        provider.modalities.add(Modality.objects.get(slug="dbt"))
+        cache.set_many({facet_index.CACHE_KEY: before, facet_index.VERSION_KEY: "read-by-another-process"})
+    assert total_on_page(client, "modality=dbt") == 1
