@@ -14,7 +14,7 @@ from pyroaring import BitMap
 
 from . import facet_index, geo
 from .jurisdictions import JURISDICTIONS, normalize_jurisdiction
-from .models import ProviderQuerySet, Term
+from .models import ProviderQuerySet, Term, offices_within
 from .taxonomy import snapshot
 
 DEFAULT_RADIUS = 25
@@ -190,7 +190,11 @@ class ZipFilter(django_filters.CharFilter):
 
 
 class ProviderFilter(django_filters.FilterSet):
-    """One FilterSet for the HTML search page and the JSON API; each filter calls one ProviderQuerySet method."""
+    """One FilterSet for the HTML search page and the JSON API; each filter calls one ProviderQuerySet method.
+
+    Its queryset is Provider.objects.published(): the totals and facet counts (hits()) are of published
+    providers, the set the facet index holds.
+    """
 
     q = django_filters.CharFilter(method="filter_q", label="Name, approach or concern", max_length=200)
     modality = term_filter("modalities", "approach", "filter_modality")
@@ -319,12 +323,12 @@ class ProviderFilter(django_filters.FilterSet):
             # Validated as for qs: invalid values are left out.
             data = self.form.cleaned_data if self.is_bound and self.errors is not None else {}
             hits = facet_index.current().matching(data)
-            unindexed = self.queryset
-            for name in ("q", "zip"):
-                if data.get(name):
-                    unindexed = self.filters[name].filter(unindexed, data[name])
-            if unindexed is not self.queryset:
-                hits &= BitMap(unindexed.order_by().values_list("pk", flat=True))
+            if data.get("q"):
+                hits &= BitMap(self.filter_q(self.queryset, "q", data["q"]).order_by().values_list("pk", flat=True))
+            if data.get("zip"):
+                # ProviderQuerySet.near()'s rule, read from the offices alone: the index knows who is published.
+                nearby = offices_within(geo.zip_centre(data["zip"]), self.radius)
+                hits &= BitMap(nearby.values_list("provider_id", flat=True))
             self._hits = hits
         return self._hits
 
