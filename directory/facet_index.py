@@ -71,7 +71,8 @@ class FacetIndex:
         for name, relation in TERM_FILTERS.items():
             terms = data.get(name) or []
             if name == "condition":
-                terms = [*terms, *narrower(terms)]
+                also = snapshot().narrower({term.key for term in terms})
+                terms = [*terms, *(term for term in snapshot().conditions if term.key in also)]
             if terms:
                 found &= self.any_of(self.terms[relation], [term.pk for term in terms])
         if data.get("credential"):
@@ -115,12 +116,6 @@ class FacetIndex:
         counts["features"] = {name: hits.intersection_cardinality(ids) for name, ids in self.features.items()}
         counts["features"]["total"] = len(hits)
         return counts
-
-
-def narrower(conditions) -> list:
-    """The conditions that count for these: a specialist in treatment-resistant depression for depression."""
-    chosen = {condition.pk for condition in conditions}
-    return [condition for condition in snapshot().conditions if condition.broader_id in chosen]
 
 
 def build() -> FacetIndex:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from . import geo
 from .jurisdictions import jurisdiction_name
 from .models import License, Modality, NextStepRule, Office, Provider, Resource, costs_at_most, linked_to_any
-from .taxonomy import guide_index, snapshot
+from .taxonomy import Snapshot, guide_index, snapshot
 
 MEDICATION = "medication-management"
 DEFAULT_RADIUS = 25
@@ -348,6 +348,7 @@ class Lookups:
     age_groups: dict[str, str]
     formats: dict[str, str]
     broader: dict[str, str]
+    taxonomy: Snapshot
     rules: tuple[NextStepRule, ...]
     crisis_resources: tuple[Resource, ...]
 
@@ -360,13 +361,14 @@ class Lookups:
             age_groups=taxonomy.names("age_groups"),
             formats=taxonomy.names("formats"),
             broader=taxonomy.broader(),
+            taxonomy=taxonomy,
             rules=taxonomy.next_step_rules,
             crisis_resources=taxonomy.crisis_resources,
         )
 
     def narrower_than(self, concerns) -> set[str]:
         """Conditions that count for these (a TRD specialist counts for depression)."""
-        return {slug for slug, broader in self.broader.items() if broader in concerns}
+        return self.taxonomy.narrower(concerns)
 
     def broader_than(self, concerns) -> set[str]:
         """Conditions these are a kind of (advice about depression applies to TRD)."""

@@ -60,6 +60,10 @@ class Snapshot:
         by_id = {c.pk: c.slug for c in self.conditions}
         return {c.slug: by_id[c.broader_id] for c in self.conditions if c.broader_id in by_id}
 
+    def narrower(self, concerns) -> set[str]:
+        """Conditions that count for these (a treatment-resistant depression specialist for depression)."""
+        return {slug for slug, broader in self.broader().items() if broader in concerns}
+
 
 def _load() -> Snapshot:
     return Snapshot(
