@@ -34,6 +34,23 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 # --- Data ------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="class")
+def demo_once(django_db_setup, django_db_blocker):
+    """The 300 demo providers, loaded once per test class for read-only checks (loading takes seconds)."""
+    with django_db_blocker.unblock():
+        call_command("loaddata", "taxonomy", "demo_providers", verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        Provider.objects.all().delete()
+        for model in (Modality, Condition, SessionFormat, AgeGroup, Language, InsurancePlan, CredentialType):
+            model.objects.all().delete()
+
+
+@pytest.fixture
+def demo(demo_once, db) -> None:
+    """Read-only: each test runs in a transaction that is rolled back, so the shared data stays as loaded."""
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache: cached taxonomy must not outlive a rolled-back test."""

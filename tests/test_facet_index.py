@@ -18,35 +18,11 @@ from hypothesis import strategies as st
 from directory import facet_index
 from directory.filters import ProviderFilter
 from directory.models import (
-    AgeGroup,
-    Condition,
     CredentialType,
-    InsurancePlan,
-    Language,
     License,
     Modality,
     Provider,
-    SessionFormat,
 )
-
-TAXONOMY = (Modality, Condition, SessionFormat, AgeGroup, Language, InsurancePlan, CredentialType)
-
-
-@pytest.fixture(scope="class")
-def demo_once(django_db_setup, django_db_blocker):
-    """The 300 varied demo providers, loaded once for the read-only checks (loading takes seconds)."""
-    with django_db_blocker.unblock():
-        call_command("loaddata", "taxonomy", "demo_providers", verbosity=0)
-    yield
-    with django_db_blocker.unblock():
-        Provider.objects.all().delete()
-        for model in TAXONOMY:
-            model.objects.all().delete()
-
-
-@pytest.fixture
-def demo(demo_once, db) -> None:
-    """Read-only: each test runs in a transaction that is rolled back, so the shared data stays as loaded."""
 
 
 def facets_of(provider: Provider) -> set[tuple[str, str]]:

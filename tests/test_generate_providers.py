@@ -44,24 +44,6 @@ def counts() -> tuple[int, ...]:
             Provider.modalities.through.objects.count(), Provider.languages.through.objects.count())
 
 
-TAXONOMY = (Modality, Condition, SessionFormat, AgeGroup, Language, InsurancePlan, CredentialType)
-
-
-@pytest.fixture(scope="class")
-def demo_once(django_db_setup, django_db_blocker):
-    """The demo providers, loaded once for the read-only checks in TestTheDemoProviders (loading takes seconds)."""
-    with django_db_blocker.unblock():
-        call_command("loaddata", "taxonomy", "demo_providers", verbosity=0)
-    yield
-    with django_db_blocker.unblock():
-        Provider.objects.all().delete()
-        for model in TAXONOMY:
-            model.objects.all().delete()
-
-
-@pytest.fixture
-def demo(demo_once, db) -> None:
-    """Read-only: each test runs in a transaction that is rolled back, so the shared data stays as loaded."""
 
 
 # --- Determinism and the committed fixture -----------------------------------------------------
