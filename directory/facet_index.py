@@ -12,12 +12,21 @@ changes, or CACHE_SECONDS pass. The list of results itself always comes from the
 (directory.filters.ProviderFilter): the index answers "how many", never "who".
 
 Free text and distance are not indexed: their providers come from the database and are intersected.
+The providers a free-text query finds, best match first, are remembered beside this process's copy of
+the index for the queries asked most recently (TextMatches): a broad query ("anxiety therapy") finds
+tens of thousands, which PostgreSQL reads and ranks in some 150 ms; the next page, facet or sort of the
+same query then costs nothing. They are forgotten with the index, whenever the data changes.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
+import os
+import threading
 import uuid
+from array import array
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,6 +37,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from pyroaring import BitMap
 
 from .models import TERM_RELATIONS, CredentialType, License, Office, Provider
+from .search import clean_query
 from .taxonomy import snapshot
 
 CACHE_KEY = "directory:facet-index:v1"
@@ -35,6 +45,8 @@ VERSION_KEY = "directory:facet-index-version:v1"
 # Each process of a deployment without a shared cache (REDIS_URL) keeps its own copy: bound how stale
 # its counts can be after an edit made in another process.
 CACHE_SECONDS = 300
+# Free-text queries whose matches this process remembers (at most some 230 KB each at 57,000 matches).
+TEXT_QUERIES_KEPT = 32
 
 # Search parameters (ProviderFilter) -> the taxonomy relation each filters on.
 TERM_FILTERS = {
@@ -118,6 +130,29 @@ class FacetIndex:
         return counts
 
 
+@dataclass(frozen=True)
+class TextMatches:
+    """The published providers a free-text query finds: as a set, and best match first."""
+
+    ids: BitMap
+    ranked: array  # the same ids in ProviderQuerySet.by_relevance() order
+
+    def ranked_within(self, hits: BitMap, start: int, stop: int) -> list[int]:
+        """The [start:stop] slice of the ranked ids that are among hits (a subset of ids)."""
+        if len(hits) == len(self.ids):
+            return list(self.ranked[start:stop])
+        found: list[int] = []
+        position = 0
+        for pk in self.ranked:
+            if pk in hits:
+                if position >= start:
+                    found.append(pk)
+                    if len(found) == stop - start:
+                        break
+                position += 1
+        return found
+
+
 def build() -> FacetIndex:
     """Read the index from the database: one query per relation, license and office families."""
     published = BitMap(Provider.objects.published().values_list("pk", flat=True))
@@ -181,6 +216,11 @@ def grouped(pairs) -> dict[Any, BitMap]:
 
 # This process's copy, tagged with the version it was read under (see taxonomy.snapshot()).
 _local: tuple[str, FacetIndex] | None = None
+# The free-text queries asked last under that version, least recent first; each is kept only as a
+# keyed hash (the key never leaves this process), never written to the cache or a log.
+_texts: OrderedDict[bytes, TextMatches] = OrderedDict()
+_text_key = os.urandom(16)
+_texts_lock = threading.Lock()
 
 
 def current() -> FacetIndex:
@@ -194,7 +234,33 @@ def current() -> FacetIndex:
         found = build()
         version = uuid.uuid4().hex
         cache.set_many({CACHE_KEY: found, VERSION_KEY: version}, CACHE_SECONDS)
+    forget_text_matches()
     _local = (version, found)
+    return found
+
+
+def forget_text_matches() -> None:
+    with _texts_lock:
+        _texts.clear()
+
+
+def text_matches(text: str) -> TextMatches:
+    """The published providers text finds (ProviderQuerySet.matching_text), best first: remembered for
+    the most recent queries until the data changes (see current())."""
+    current()
+    text = clean_query(text)
+    key = hashlib.blake2b(text.encode(), key=_text_key, digest_size=16).digest()
+    with _texts_lock:
+        found = _texts.get(key)
+        if found is not None:
+            _texts.move_to_end(key)
+            return found
+    ranked = array("I", Provider.objects.published().matching_text(text).by_relevance().values_list("pk", flat=True))
+    found = TextMatches(ids=BitMap(ranked), ranked=ranked)
+    with _texts_lock:
+        _texts[key] = found
+        while len(_texts) > TEXT_QUERIES_KEPT:
+            _texts.popitem(last=False)
     return found
 
 
@@ -206,8 +272,13 @@ def forget(**kwargs) -> None:
 
 
 def connect_signals() -> None:
-    """Forget the index whenever what it holds changes through the ORM; bulk writers call forget()."""
-    for model in (Provider, License, Office, CredentialType):
+    """Forget the index whenever what it holds changes through the ORM; bulk writers call forget().
+
+    A term's save or delete counts too: its name is in the providers' search text, and deleting it drops
+    its links without an m2m_changed signal.
+    """
+    terms = [Provider._meta.get_field(relation).related_model for relation in TERM_RELATIONS]
+    for model in (Provider, License, Office, CredentialType, *terms):
         post_save.connect(forget, sender=model, dispatch_uid=f"facet-index-save-{model.__name__}")
         post_delete.connect(forget, sender=model, dispatch_uid=f"facet-index-delete-{model.__name__}")
     for relation in TERM_RELATIONS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -149,18 +150,26 @@ class DeferredJoinPaginator(Paginator):
     """Deep pages read the ids of their rows first, then only those rows.
 
     OFFSET has to step over every earlier row; stepping over index entries (the page's ids) is far
-    cheaper than over whole rows with their annotations.
+    cheaper than over whole rows with their annotations. Given ranked_ids (start, stop -> ids in order),
+    every page takes its ids from there instead of the database.
     """
 
     deferred_from = 1000
 
+    def __init__(self, object_list, per_page, ranked_ids: Callable[[int, int], list[int]] | None = None) -> None:
+        super().__init__(object_list, per_page)
+        self.ranked_ids = ranked_ids
+
     def page(self, number: int | str) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        if bottom < self.deferred_from:
+        if bottom < self.deferred_from and self.ranked_ids is None:
             return super().page(number)
         top = min(bottom + self.per_page, self.count)
-        ids = list(self.object_list.prefetch_related(None).values_list("pk", flat=True)[bottom:top])
+        if self.ranked_ids is not None:
+            ids = self.ranked_ids(bottom, top)
+        else:
+            ids = list(self.object_list.prefetch_related(None).values_list("pk", flat=True)[bottom:top])
         return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
@@ -311,7 +320,13 @@ class ProviderFilter(django_filters.FilterSet):
         queryset = self.qs if queryset is None else queryset
         number = self.form.cleaned_data.get("page")
         number = 1 if number is None else number
-        paginator = DeferredJoinPaginator(queryset, self.page_size)
+        ranked_ids = None
+        if self.form.cleaned_data.get("q") and self.form.cleaned_data.get("sort") in (None, "", "relevance"):
+            # Best match first: the order the remembered text matches already hold (facet_index.text_matches).
+            matches = facet_index.text_matches(self.form.cleaned_data["q"])
+            ranked_ids = partial(matches.ranked_within, self.hits())
+            count = self.total()
+        paginator = DeferredJoinPaginator(queryset, self.page_size, ranked_ids)
         if count is not None:
             paginator.count = count  # count is a cached_property: set, it is never queried
         return paginator.page(number)
@@ -324,7 +339,7 @@ class ProviderFilter(django_filters.FilterSet):
             data = self.form.cleaned_data if self.is_bound and self.errors is not None else {}
             hits = facet_index.current().matching(data)
             if data.get("q"):
-                hits &= BitMap(self.filter_q(self.queryset, "q", data["q"]).order_by().values_list("pk", flat=True))
+                hits &= facet_index.text_matches(data["q"]).ids
             if data.get("zip"):
                 # ProviderQuerySet.near()'s rule, read from the offices alone: the index knows who is published.
                 nearby = offices_within(geo.zip_centre(data["zip"]), self.radius)

@@ -1,0 +1,133 @@
+"""A free-text search's pages, total and counts come from the remembered matches of its query
+(facet_index.text_matches): they must be the database's own answer, follow every edit, and keep the
+words a person typed nowhere but in this process, as a keyed hash."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.http import QueryDict
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from directory import facet_index
+from directory.filters import ProviderFilter
+from directory.models import Modality, Provider
+
+FILTERS = {
+    "modality": ["cbt", "dbt", "emdr"],
+    "condition": ["depression", "anxiety"],
+    "state": ["TX", "CA", "NY"],
+    "telehealth": ["true"],
+    "max_fee": ["100", "180"],
+    "zip": ["78701", "10001"],
+}
+QUERIES = ["therapy", "anxiety", "depression therapy", "trauma couples", "cbt", "medication", "dbt skills"]
+
+
+def page_ids(filterset: ProviderFilter) -> list[int]:
+    page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
+    return [provider.pk for provider in page]
+
+
+class TestAgainstTheDatabase:
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        q=st.sampled_from(QUERIES),
+        filters=st.dictionaries(st.sampled_from(sorted(FILTERS)), st.integers(0, 2), max_size=3),
+        page_size=st.sampled_from([5, 20, 100]),
+        page=st.integers(1, 8),
+        sort=st.sampled_from(["", "relevance"]),
+    )
+    def test_every_page_of_a_text_search_is_the_database_ranking(self, demo, q, filters, page_size, page, sort):
+        query = QueryDict(mutable=True)
+        query.update({"q": q, "page_size": str(page_size), "sort": sort})
+        for name, choice in filters.items():
+            query[name] = FILTERS[name][choice % len(FILTERS[name])]
+        total = ProviderFilter(query, queryset=Provider.objects.published()).qs.count()
+        last_page = max(1, -(-total // page_size))
+        query["page"] = str(min(page, last_page))
+
+        filterset = ProviderFilter(query, queryset=Provider.objects.published())
+        bottom = (min(page, last_page) - 1) * page_size
+        in_database_order = list(filterset.qs.values_list("pk", flat=True)[bottom:bottom + page_size])
+        assert filterset.total() == total
+        assert page_ids(filterset) == in_database_order
+
+    def test_the_searches_above_find_many_providers_across_several_pages(self, demo):
+        filterset = ProviderFilter(QueryDict("q=therapy&page_size=5"), queryset=Provider.objects.published())
+        assert filterset.total() > 40
+        second = ProviderFilter(QueryDict("q=therapy&page_size=5&page=2"), queryset=Provider.objects.published())
+        assert page_ids(filterset) != page_ids(second)
+
+    def test_other_sorts_of_a_text_search_are_the_database_order(self, demo):
+        for sort in ("fee", "name", "recent"):
+            filterset = ProviderFilter(QueryDict(f"q=therapy&sort={sort}"), queryset=Provider.objects.published())
+            assert page_ids(filterset) == list(filterset.qs.values_list("pk", flat=True)[:20])
+
+
+def found(client: Client, query: str) -> list[str]:
+    response = client.get(f"/providers/?{query}")
+    assert response.status_code == 200
+    return [provider.name for provider in response.context["page"]]
+
+
+@pytest.mark.django_db
+def test_a_text_search_follows_edits_at_once(client, make_provider):
+    rosa = make_provider("Rosa Marquez", bio="Works with grief and loss.", modalities=["cbt"])
+    make_provider("Sam Okafor", bio="Works with panic and worry.")
+    assert found(client, "q=grief") == ["Rosa Marquez"]
+
+    rosa.bio = "Works with panic after loss."
+    rosa.save()
+    assert found(client, "q=grief") == []
+    assert sorted(found(client, "q=panic")) == ["Rosa Marquez", "Sam Okafor"]
+
+    rosa.published = False
+    rosa.save()
+    assert found(client, "q=panic") == ["Sam Okafor"]
+
+
+@pytest.mark.django_db
+def test_a_renamed_approach_is_found_by_its_new_name_at_once(client, make_provider):
+    make_provider("Rosa Marquez", bio="", modalities=["emdr"])
+    assert found(client, "q=zephyrine") == []
+    emdr = Modality.objects.get(slug="emdr")
+    emdr.name = "Zephyrine reprocessing"
+    emdr.save()
+    assert found(client, "q=zephyrine") == ["Rosa Marquez"]
+
+
+@pytest.mark.django_db
+def test_a_remembered_query_reads_nothing_from_the_database_and_a_forgotten_one_does(
+    client, make_provider, monkeypatch
+):
+    monkeypatch.setattr(facet_index, "TEXT_QUERIES_KEPT", 2)
+    make_provider("Rosa Marquez", bio="Works with grief, panic and worry.")
+
+    def text_reads(text: str) -> int:
+        facet_index.current()
+        with CaptureQueriesContext(connection) as queries:
+            facet_index.text_matches(text)
+        return len(queries)
+
+    assert text_reads("grief") == 1
+    assert text_reads("  grief ") == 0  # the same query as searched
+    text_reads("panic")
+    text_reads("worry")  # the third: "grief", asked least recently, is forgotten
+    assert text_reads("panic") == 0
+    assert text_reads("grief") == 1
+
+
+@pytest.mark.django_db
+def test_the_words_searched_for_are_kept_nowhere_in_the_shared_cache(client, make_provider):
+    make_provider("Rosa Marquez", bio="Works with hopelessness after a divorce.")
+    assert found(client, "q=hopelessness+divorce") == ["Rosa Marquez"]
+    stored = cache._cache  # the local-memory cache: full key -> pickled value
+    assert any(b"pyroaring" in value for value in stored.values()), "the facet index is in the cache"
+    for key, value in stored.items():
+        assert b"hopelessness" not in key.encode() + value
+    assert all(b"hopelessness" not in key for key in facet_index._texts)
