@@ -101,6 +101,12 @@ class FacetIndex:
             found &= self.costing_at_most(data["max_fee"])
         return found
 
+    def linked_to_any(self, relation: str, keys: list[str]) -> BitMap:
+        """Providers linked through relation (modalities, languages, ...) to a term with one of keys."""
+        wanted = set(keys)
+        terms = getattr(snapshot(), TERM_RELATIONS[relation])
+        return self.any_of(self.terms[relation], [term.pk for term in terms if term.key in wanted])
+
     @staticmethod
     def any_of(bitmaps: dict[Any, BitMap], keys: list) -> BitMap:
         return BitMap.union(BitMap(), *(bitmaps[key] for key in keys if key in bitmaps))

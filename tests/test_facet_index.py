@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from directory import facet_index
 from directory.filters import ProviderFilter
+from directory.matching import Answers, eligible, eligible_count
 from directory.models import (
     CredentialType,
     License,
@@ -175,3 +177,40 @@ def test_an_index_read_before_a_write_commits_is_dropped_when_it_commits(client,
         provider.modalities.add(Modality.objects.get(slug="dbt"))
         cache.set_many({facet_index.CACHE_KEY: before, facet_index.VERSION_KEY: "read-by-another-process"})
     assert total_on_page(client, "modality=dbt") == 1
+
+
+FIT_FINDER = {
+    "state": st.sampled_from(["", "TX", "CA", "NY", "FL", "WA"]),
+    "zip": st.sampled_from(["", "78701", "10001", "94110", "33101"]),
+    "radius": st.sampled_from([10, 25, 100]),
+    "mode": st.sampled_from(["either", "in_person", "telehealth"]),
+    "budget": st.sampled_from([None, Decimal("0"), Decimal("60"), Decimal("120.50"), Decimal("200")]),
+    "insurance": st.sampled_from(["", "aetna", "medicaid", "cigna"]),
+    "language": st.sampled_from(["", "en", "es", "ZH"]),
+    "age_group": st.sampled_from(["", "teens", "adults", "older-adults"]),
+    "prescriber": st.booleans(),
+}
+
+
+class TestFitFinderCountAgainstTheDemoProviders:
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(answers=st.builds(Answers, **FIT_FINDER))
+    def test_the_count_of_eligible_providers_is_the_databases_count(self, demo, answers):
+        assert eligible_count(answers) == eligible(answers).count()
+
+    def test_those_answers_find_some_and_miss_some(self, demo):
+        everyone = eligible_count(Answers())
+        assert 0 < eligible_count(Answers(state="TX", mode="in_person", budget=Decimal("120"))) < everyone
+        assert eligible_count(Answers(zip="78701", radius=10, mode="in_person", prescriber=True)) < everyone
+        assert eligible_count(Answers(zip="78701", radius=100, mode="in_person")) > 0
+
+
+@pytest.mark.django_db
+def test_the_fit_finder_total_follows_edits_at_once(client, make_provider):
+    providers = [make_provider(f"Provider {n}", licenses=[("LCSW", "TX")], telehealth=True) for n in range(3)]
+    page = client.get("/api/match/?state=TX&limit=1")
+    assert page.status_code == 200
+    assert client.get("/match/?state=TX&limit=1").context["result"].total == 3
+    providers[0].accepting_new_clients = False
+    providers[0].save()
+    assert client.get("/match/?state=TX&limit=1").context["result"].total == 2
