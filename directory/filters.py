@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+import math
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -150,27 +152,40 @@ class DeferredJoinPaginator(Paginator):
     """Deep pages read the ids of their rows first, then only those rows.
 
     OFFSET has to step over every earlier row; stepping over index entries (the page's ids) is far
-    cheaper than over whole rows with their annotations. Given ranked_ids (start, stop -> ids in order),
-    every page takes its ids from there instead of the database.
+    cheaper than over whole rows with their annotations.
     """
 
     deferred_from = 1000
 
-    def __init__(self, object_list, per_page, ranked_ids: Callable[[int, int], list[int]] | None = None) -> None:
-        super().__init__(object_list, per_page)
-        self.ranked_ids = ranked_ids
-
     def page(self, number: int | str) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        if bottom < self.deferred_from and self.ranked_ids is None:
+        if bottom < self.deferred_from:
             return super().page(number)
         top = min(bottom + self.per_page, self.count)
-        if self.ranked_ids is not None:
-            ids = self.ranked_ids(bottom, top)
-        else:
-            ids = list(self.object_list.prefetch_related(None).values_list("pk", flat=True)[bottom:top])
+        ids = list(self.object_list.prefetch_related(None).values_list("pk", flat=True)[bottom:top])
         return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+
+class RankedResults(Sequence):
+    """Results whose order is known before their rows are read (see ProviderFilter.paginate): a slice asks
+    ids_for(start, stop) for its ids in order, then reads just those rows with rows_for(ids)."""
+
+    def __init__(
+        self, total: int, ids_for: Callable[[int, int], list[int]], rows_for: Callable[[list[int]], Iterable[Any]]
+    ) -> None:
+        self.total, self.ids_for, self.rows_for = total, ids_for, rows_for
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop, _ = index.indices(self.total)
+        ids = self.ids_for(start, stop) if start < stop else []
+        rows = {row.pk: row for row in self.rows_for(ids)} if ids else {}
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 class TermFilter(django_filters.MultipleChoiceFilter):
@@ -320,34 +335,80 @@ class ProviderFilter(django_filters.FilterSet):
         queryset = self.qs if queryset is None else queryset
         number = self.form.cleaned_data.get("page")
         number = 1 if number is None else number
-        ranked_ids = None
-        if self.form.cleaned_data.get("q") and self.form.cleaned_data.get("sort") in (None, "", "relevance"):
+        data = self.form.cleaned_data
+        if data.get("q") and data.get("sort") in (None, "", "relevance"):
             # Best match first: the order the remembered text matches already hold (facet_index.text_matches).
-            matches = facet_index.text_matches(self.form.cleaned_data["q"])
-            ranked_ids = partial(matches.ranked_within, self.hits())
-            count = self.total()
-        paginator = DeferredJoinPaginator(queryset, self.page_size, ranked_ids)
+            ids_for = partial(facet_index.text_matches(data["q"]).ranked_within, self.hits())
+            queryset = RankedResults(self.total(), ids_for, self.rows)
+        elif data.get("zip") and data.get("sort") == "distance":
+            queryset = RankedResults(self.total(), partial(self.nearest_first, queryset), self.rows)
+        paging = Paginator if isinstance(queryset, RankedResults) else DeferredJoinPaginator
+        paginator = paging(queryset, self.page_size)
         if count is not None:
             paginator.count = count  # count is a cached_property: set, it is never queried
         return paginator.page(number)
+
+    def rows(self, ids: list[int]) -> list:
+        """The providers with these ids, as a result card shows them, with their distance when there is a ZIP
+        code: read by id alone, the search's conditions already met."""
+        rows = list(self.queryset.filter(pk__in=ids).for_cards())
+        if self.valid_data().get("zip"):
+            nearest = self.nearest_miles()
+            for row in rows:
+                row.distance_miles = nearest.get(row.pk)
+        return rows
 
     def hits(self) -> BitMap:
         """The ids of every provider the search finds, as a bitmap: the facet index answers the filters it
         knows; free text and distance, from the database, are intersected with its answer."""
         if self._hits is None:
-            # Validated as for qs: invalid values are left out.
-            data = self.form.cleaned_data if self.is_bound and self.errors is not None else {}
+            data = self.valid_data()
             hits = facet_index.current().matching(data)
             if data.get("q"):
                 hits &= facet_index.text_matches(data["q"]).ids
             if data.get("zip"):
-                # ProviderQuerySet.near()'s rule, read from the offices alone: the index knows who is published.
-                nearby = offices_within(geo.zip_centre(data["zip"]), self.radius)
-                hits &= BitMap(nearby.values_list("provider_id", flat=True))
+                hits &= BitMap(self.nearest_miles())
             self._hits = hits
         return self._hits
 
     _hits: BitMap | None = None
+
+    def valid_data(self) -> dict[str, Any]:
+        """The parameters as qs applies them: validated, invalid values left out."""
+        return self.form.cleaned_data if self.is_bound and self.errors is not None else {}
+
+    def nearest_miles(self) -> dict[int, float]:
+        """Provider id -> miles to its nearest office within the radius of the ZIP code: ProviderQuerySet.near()'s
+        rule, read from the offices alone (the facet index knows who is published)."""
+        if self._nearest is None:
+            self._nearest = {}
+            nearby = offices_within(geo.zip_centre(self.valid_data()["zip"]), self.radius)
+            for provider, miles in nearby.order_by().values_list("provider_id", "miles"):
+                if miles < self._nearest.get(provider, math.inf):
+                    self._nearest[provider] = miles
+        return self._nearest
+
+    _nearest: dict[int, float] | None = None
+
+    def nearest_first(self, queryset: ProviderQuerySet, start: int, stop: int) -> list[int]:
+        """The [start:stop] slice of the results' ids, nearest first (queryset's order: distance, name, id).
+
+        The distances, known from nearest_miles(), place the slice; the database orders only the providers
+        at the distances the slice spans, so that ties fall by name as in ProviderQuerySet.by_distance().
+        """
+        miles = self.nearest_miles()
+        if self._by_distance is None:
+            self._by_distance = sorted(self.hits(), key=miles.__getitem__)
+        ordered = self._by_distance
+        if start >= len(ordered):
+            return []
+        distances = [miles[pk] for pk in ordered]
+        low = bisect.bisect_left(distances, distances[start])
+        high = bisect.bisect_right(distances, distances[min(stop, len(ordered)) - 1])
+        spanned = queryset.prefetch_related(None).filter(pk__in=ordered[low:high]).values_list("pk", flat=True)
+        return list(spanned[start - low : stop - low])
+
+    _by_distance: list[int] | None = None
 
     def counts(self) -> dict[str, Any]:
         """The total and the facet counts of the current results, from the facet index."""

@@ -1,6 +1,7 @@
-"""A free-text search's pages, total and counts come from the remembered matches of its query
-(facet_index.text_matches): they must be the database's own answer, follow every edit, and keep the
-words a person typed nowhere but in this process, as a keyed hash."""
+"""Pages whose order is worked out before the database reads their rows: a free-text search's pages,
+total and counts come from the remembered matches of its query (facet_index.text_matches), a search by
+distance from the offices in range (ProviderFilter.nearest_first). They must be the database's own
+order, follow every edit, and keep the words a person typed nowhere but in this process."""
 
 from __future__ import annotations
 
@@ -67,6 +68,56 @@ class TestAgainstTheDatabase:
         for sort in ("fee", "name", "recent"):
             filterset = ProviderFilter(QueryDict(f"q=therapy&sort={sort}"), queryset=Provider.objects.published())
             assert page_ids(filterset) == list(filterset.qs.values_list("pk", flat=True)[:20])
+
+
+class TestDistanceOrderAgainstTheDatabase:
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        zip_code=st.sampled_from(["78701", "10001", "94110", "60601", "33101"]),
+        radius=st.sampled_from(["10", "50", "500"]),
+        filters=st.dictionaries(st.sampled_from(["modality", "condition", "telehealth", "max_fee"]),
+                                st.integers(0, 2), max_size=2),
+        page_size=st.sampled_from([5, 20]),
+        page=st.integers(1, 6),
+    )
+    def test_every_page_by_distance_is_the_database_order(self, demo, zip_code, radius, filters, page_size, page):
+        query = QueryDict(mutable=True)
+        query.update({"zip": zip_code, "radius": radius, "sort": "distance", "page_size": str(page_size)})
+        for name, choice in filters.items():
+            query[name] = FILTERS[name][choice % len(FILTERS[name])]
+        total = ProviderFilter(query, queryset=Provider.objects.published()).qs.count()
+        last_page = max(1, -(-total // page_size))
+        query["page"] = str(min(page, last_page))
+
+        filterset = ProviderFilter(query, queryset=Provider.objects.published())
+        bottom = (min(page, last_page) - 1) * page_size
+        assert filterset.total() == total
+        page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
+        shown = [(provider.pk, provider.distance_miles) for provider in page]
+        assert shown == list(filterset.qs.values_list("pk", "distance_miles")[bottom:bottom + page_size])
+
+    def test_those_searches_find_providers_over_several_pages(self, demo):
+        assert ProviderFilter(QueryDict("zip=78701&radius=500&sort=distance"),
+                              queryset=Provider.objects.published()).total() > 20
+
+
+@pytest.mark.django_db
+def test_providers_at_the_same_distance_follow_each_other_by_name_across_pages(client, make_provider):
+    """The generated and real data have offices sharing an address: their order must not depend on luck."""
+    office = {"address": "1 Main St", "city": "Austin", "jurisdiction": "TX", "postal_code": "78701",
+              "latitude": 30.2711, "longitude": -97.7437}
+    farther = {**office, "latitude": 30.30}
+    for name in ("Zoe Adams", "Yan Brook", "Xia Chen", "Wes Dunn"):  # created in reverse order of name
+        make_provider(name, offices=[office])
+    make_provider("Abe Far", offices=[farther])
+    make_provider("Away Only", offices=[{**office, "latitude": 40.0}])
+
+    def names(page: int) -> list[str]:
+        response = client.get(f"/providers/?zip=78701&radius=10&sort=distance&page_size=3&page={page}")
+        assert response.status_code == 200
+        return [provider.name for provider in response.context["page"]]
+
+    assert names(1) + names(2) == ["Wes Dunn", "Xia Chen", "Yan Brook", "Zoe Adams", "Abe Far"]
 
 
 def found(client: Client, query: str) -> list[str]:
