@@ -8,8 +8,9 @@ intersection of a few bitmaps, and each count is one intersection's size: micros
 
 The index is a cache of the database, read with a handful of queries and kept in this process and in
 Django's cache (so other processes need not read it again) until a provider, license, office or term
-changes, or CACHE_SECONDS pass. The list of results itself always comes from the database
-(directory.filters.ProviderFilter): the index answers "how many", never "who".
+changes, or CACHE_SECONDS pass. The index answers "how many" and, for the searches whose order is
+known without an ORDER BY over the table (free text by relevance, distance), "which ids on this page";
+the rows themselves are always read from the database (directory.filters.ProviderFilter).
 
 Free text and distance are not indexed: their providers come from the database and are intersected.
 The providers a free-text query finds, best match first, are remembered beside this process's copy of
