@@ -25,24 +25,21 @@ import bisect
 import hashlib
 import os
 import threading
-import uuid
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from pyroaring import BitMap
 
 from .models import TERM_RELATIONS, CredentialType, License, Office, Provider
 from .search import clean_query
+from .shared_copy import SharedCopy
 from .taxonomy import snapshot
 
-CACHE_KEY = "directory:facet-index:v1"
-VERSION_KEY = "directory:facet-index-version:v1"
 # Each process of a deployment without a shared cache (REDIS_URL) keeps its own copy: bound how stale
 # its counts can be after an edit made in another process.
 CACHE_SECONDS = 300
@@ -221,34 +218,25 @@ def grouped(pairs) -> dict[Any, BitMap]:
     return {key: BitMap(ids) for key, ids in found.items()}
 
 
-# This process's copy, tagged with the version it was read under (see taxonomy.snapshot()).
-_local: tuple[str, FacetIndex] | None = None
-# The free-text queries asked last under that version, least recent first; each is kept only as a
-# keyed hash (the key never leaves this process), never written to the cache or a log.
+# The free-text queries asked last under the version of the index this process holds, least recent
+# first; each is kept only as a keyed hash (the key never leaves this process), never written to the
+# cache or a log.
 _texts: OrderedDict[bytes, TextMatches] = OrderedDict()
 _text_key = os.urandom(16)
 _texts_lock = threading.Lock()
 
 
-def current() -> FacetIndex:
-    """The index, from this process, else the cache, else the database."""
-    global _local
-    version = cache.get(VERSION_KEY)
-    if version is not None and _local is not None and _local[0] == version:
-        return _local[1]
-    found = cache.get(CACHE_KEY) if version is not None else None
-    if found is None:
-        found = build()
-        version = uuid.uuid4().hex
-        cache.set_many({CACHE_KEY: found, VERSION_KEY: version}, CACHE_SECONDS)
-    forget_text_matches()
-    _local = (version, found)
-    return found
-
-
 def forget_text_matches() -> None:
     with _texts_lock:
         _texts.clear()
+
+
+shared = SharedCopy("facet-index", build, CACHE_SECONDS, on_new_copy=forget_text_matches)
+
+
+def current() -> FacetIndex:
+    """The index, from this process, else the cache, else the database."""
+    return shared.get()
 
 
 def text_matches(text: str) -> TextMatches:
@@ -274,8 +262,8 @@ def text_matches(text: str) -> TextMatches:
 def forget(**kwargs) -> None:
     """Drop the index now and again when the transaction commits (a rebuild in between would read the
     old rows)."""
-    cache.delete_many([VERSION_KEY, CACHE_KEY])
-    transaction.on_commit(lambda: cache.delete_many([VERSION_KEY, CACHE_KEY]))
+    shared.forget()
+    transaction.on_commit(shared.forget)
 
 
 def connect_signals() -> None:

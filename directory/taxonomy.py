@@ -6,7 +6,6 @@ table on them. Saving or deleting any of them in the admin (or loading a fixture
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -23,9 +22,8 @@ from .models import (
     Resource,
     SessionFormat,
 )
+from .shared_copy import SharedCopy
 
-CACHE_KEY = "directory:taxonomy-snapshot:v1"
-VERSION_KEY = "directory:taxonomy-snapshot-version:v1"
 # Each process of a deployment without a shared cache keeps its own copy: bound how stale it can be.
 CACHE_SECONDS = 300
 SNAPSHOT_MODELS = (
@@ -79,35 +77,23 @@ def _load() -> Snapshot:
     )
 
 
-# This process's copy, tagged with the version it was read under: a request asks the cache for the
-# short version string only, not for the whole pickled snapshot (several times per request otherwise).
-_local: tuple[str, Snapshot] | None = None
+# A request asks the cache for a short version string, not for the whole pickled snapshot (several
+# times per request otherwise): see SharedCopy.
+_shared = SharedCopy("taxonomy-snapshot", _load, CACHE_SECONDS)
 
 
 def snapshot() -> Snapshot:
-    global _local
-    version = cache.get(VERSION_KEY)
-    if version is not None and _local is not None and _local[0] == version:
-        return _local[1]
-    found = cache.get(CACHE_KEY) if version is not None else None
-    if found is None:
-        found = _load()
-        version = uuid.uuid4().hex
-        cache.set_many({CACHE_KEY: found, VERSION_KEY: version}, CACHE_SECONDS)
-    _local = (version, found)
-    return found
+    return _shared.get()
 
 
 def cached_snapshot() -> Snapshot | None:
     """The snapshot if this process or the cache already holds it; None rather than reading the tables."""
-    version = cache.get(VERSION_KEY)
-    if version is not None and _local is not None and _local[0] == version:
-        return _local[1]
-    return snapshot() if version is not None else None
+    return _shared.get_if_held()
 
 
 def forget(**kwargs) -> None:
-    cache.delete_many([VERSION_KEY, CACHE_KEY, GUIDES_CACHE_KEY])
+    _shared.forget()
+    cache.delete(GUIDES_CACHE_KEY)
 
 
 GUIDES_CACHE_KEY = "directory:guide-index:v1"

@@ -175,7 +175,7 @@ def test_an_index_read_before_a_write_commits_is_dropped_when_it_commits(client,
     before = facet_index.build()
     with transaction.atomic():
         provider.modalities.add(Modality.objects.get(slug="dbt"))
-        cache.set_many({facet_index.CACHE_KEY: before, facet_index.VERSION_KEY: "read-by-another-process"})
+        cache.set_many({facet_index.shared.key: before, facet_index.shared.version_key: "read-by-another-process"})
     assert total_on_page(client, "modality=dbt") == 1
 
 
