@@ -333,9 +333,8 @@ class ProviderFilter(django_filters.FilterSet):
         count, when the caller already knows how many results there are, saves the COUNT query.
         """
         queryset = self.qs if queryset is None else queryset
-        number = self.form.cleaned_data.get("page")
-        number = 1 if number is None else number
         data = self.form.cleaned_data
+        number = 1 if data.get("page") is None else data["page"]
         if data.get("q") and data.get("sort") in (None, "", "relevance"):
             # Best match first: the order the remembered text matches already hold (facet_index.text_matches).
             ids_for = partial(facet_index.text_matches(data["q"]).ranked_within, self.hits())
