@@ -78,11 +78,12 @@ class FacetIndex:
         The same rules as the ProviderQuerySet methods the filters call; tests hold the two together.
         """
         found = BitMap(self.published)
+        taxonomy = snapshot()
         for name, relation in TERM_FILTERS.items():
             terms = data.get(name) or []
             if name == "condition":
-                also = snapshot().narrower({term.key for term in terms})
-                terms = [*terms, *(term for term in snapshot().conditions if term.key in also)]
+                also = taxonomy.narrower({term.key for term in terms})
+                terms = [*terms, *(term for term in taxonomy.conditions if term.key in also)]
             if terms:
                 found &= self.any_of(self.terms[relation], [term.pk for term in terms])
         if data.get("credential"):

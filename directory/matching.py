@@ -22,10 +22,10 @@ from .models import (
     License,
     Modality,
     NextStepRule,
-    Office,
     Provider,
     Resource,
     costs_at_most,
+    has_office,
     linked_to_any,
     offices_within,
 )
@@ -167,8 +167,7 @@ def eligible(answers: Answers) -> QuerySet[Provider]:
         qs = qs.with_distance(centre, answers.radius)
         meets_in_person = Q(distance_miles__isnull=False)
     else:
-        offices = Office.objects.filter(provider=OuterRef("pk"))
-        meets_in_person = Q(Exists(offices.filter(jurisdiction=where.upper()) if where else offices))
+        meets_in_person = Q(has_office(where))
     if answers.mode == "in_person":
         qs = qs.filter(meets_in_person)
     elif answers.mode == "telehealth":
@@ -193,17 +192,15 @@ def eligible_count(answers: Answers) -> int:
     found = index.published & index.features["accepting"]
     if where:
         found &= index.licensed.get(where.upper(), BitMap())
-    centre = answers.centre
-    if centre is not None:
-        meets_in_person = BitMap(offices_within(centre, answers.radius).values_list("provider_id", flat=True))
-    else:
-        meets_in_person = index.offices.get(where.upper(), BitMap()) if where else index.features["in_person"]
-    if answers.mode == "in_person":
-        found &= meets_in_person
-    elif answers.mode == "telehealth":
+    if answers.mode == "telehealth":
         found &= index.features["telehealth"]
     else:
-        found &= index.features["telehealth"] | meets_in_person
+        centre = answers.centre
+        if centre is not None:
+            meets_in_person = BitMap(offices_within(centre, answers.radius).values_list("provider_id", flat=True))
+        else:
+            meets_in_person = index.offices.get(where.upper(), BitMap()) if where else index.features["in_person"]
+        found &= meets_in_person if answers.mode == "in_person" else index.features["telehealth"] | meets_in_person
     if answers.budget is not None or answers.insurance:
         affordable = index.costing_at_most(answers.budget) if answers.budget is not None else BitMap()
         if answers.insurance:

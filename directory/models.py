@@ -278,12 +278,7 @@ class ProviderQuerySet(models.QuerySet):
 
     def in_person(self, required: bool = True, jurisdiction: str | None = None) -> ProviderQuerySet:
         """Has an office (in the jurisdiction, when one is given)."""
-        if not required:
-            return self
-        offices = Office.objects.filter(provider=OuterRef("pk"))
-        if jurisdiction:
-            offices = offices.filter(jurisdiction=jurisdiction.upper())
-        return self.filter(Exists(offices))
+        return self.filter(has_office(jurisdiction)) if required else self
 
     def near(self, centre: tuple[float, float] | None, radius_miles: float) -> ProviderQuerySet:
         """Has an office within radius_miles of centre; annotates distance_miles to the nearest such office."""
@@ -478,6 +473,13 @@ def unique_slug(name: str, taken: set[str]) -> str:
         slug = f"{base}-{n}"
     taken.add(slug)
     return slug
+
+
+def has_office(jurisdiction: str | None = None) -> Exists:
+    """A condition on providers: has an office (in the jurisdiction, when one is given). Correlated, so it
+    can be OR-ed with other conditions."""
+    offices = Office.objects.filter(provider=OuterRef("pk"))
+    return Exists(offices.filter(jurisdiction=jurisdiction.upper()) if jurisdiction else offices)
 
 
 def costs_at_most(max_fee: Decimal) -> Q:

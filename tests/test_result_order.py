@@ -29,6 +29,21 @@ FILTERS = {
 QUERIES = ["therapy", "anxiety", "depression therapy", "trauma couples", "cbt", "medication", "dbt skills"]
 
 
+def search_at_page(
+    params: dict[str, str], filters: dict[str, int], page_size: int, page: int
+) -> tuple[ProviderFilter, int, int]:
+    """The search of params plus the chosen FILTERS values, at page (or its last page); with the database's
+    count of its results and the position of the page's first row."""
+    query = QueryDict(mutable=True)
+    query.update({**params, "page_size": str(page_size)})
+    for name, choice in filters.items():
+        query[name] = FILTERS[name][choice % len(FILTERS[name])]
+    total = ProviderFilter(query, queryset=Provider.objects.published()).qs.count()
+    page = min(page, max(1, -(-total // page_size)))
+    query["page"] = str(page)
+    return ProviderFilter(query, queryset=Provider.objects.published()), total, (page - 1) * page_size
+
+
 def page_ids(filterset: ProviderFilter) -> list[int]:
     page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
     return [provider.pk for provider in page]
@@ -44,16 +59,7 @@ class TestAgainstTheDatabase:
         sort=st.sampled_from(["", "relevance"]),
     )
     def test_every_page_of_a_text_search_is_the_database_ranking(self, demo, q, filters, page_size, page, sort):
-        query = QueryDict(mutable=True)
-        query.update({"q": q, "page_size": str(page_size), "sort": sort})
-        for name, choice in filters.items():
-            query[name] = FILTERS[name][choice % len(FILTERS[name])]
-        total = ProviderFilter(query, queryset=Provider.objects.published()).qs.count()
-        last_page = max(1, -(-total // page_size))
-        query["page"] = str(min(page, last_page))
-
-        filterset = ProviderFilter(query, queryset=Provider.objects.published())
-        bottom = (min(page, last_page) - 1) * page_size
+        filterset, total, bottom = search_at_page({"q": q, "sort": sort}, filters, page_size, page)
         in_database_order = list(filterset.qs.values_list("pk", flat=True)[bottom:bottom + page_size])
         assert filterset.total() == total
         assert page_ids(filterset) == in_database_order
@@ -81,16 +87,8 @@ class TestDistanceOrderAgainstTheDatabase:
         page=st.integers(1, 6),
     )
     def test_every_page_by_distance_is_the_database_order(self, demo, zip_code, radius, filters, page_size, page):
-        query = QueryDict(mutable=True)
-        query.update({"zip": zip_code, "radius": radius, "sort": "distance", "page_size": str(page_size)})
-        for name, choice in filters.items():
-            query[name] = FILTERS[name][choice % len(FILTERS[name])]
-        total = ProviderFilter(query, queryset=Provider.objects.published()).qs.count()
-        last_page = max(1, -(-total // page_size))
-        query["page"] = str(min(page, last_page))
-
-        filterset = ProviderFilter(query, queryset=Provider.objects.published())
-        bottom = (min(page, last_page) - 1) * page_size
+        params = {"zip": zip_code, "radius": radius, "sort": "distance"}
+        filterset, total, bottom = search_at_page(params, filters, page_size, page)
         assert filterset.total() == total
         page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
         shown = [(provider.pk, provider.distance_miles) for provider in page]
