@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "axes",
     "directory",
     "guides",
+    "finder",
     "openreferral",
 ]
 

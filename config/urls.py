@@ -10,7 +10,7 @@ urlpatterns = [
     path("api/hsds/", include("openreferral.urls")),
     path("", include("directory.urls")),
     path("", include("guides.urls")),
-    path("", include("directory.match_urls")),
+    path("", include("finder.urls")),
 ]
 
 handler400 = "config.errors.bad_request"

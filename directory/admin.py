@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import facet_index
 from .jurisdictions import JURISDICTION_CHOICES
 from .models import (
     STALE_AFTER_DAYS,
@@ -26,6 +25,7 @@ from .models import (
     Resource,
     SessionFormat,
 )
+from .search import facet_index
 
 VERIFY_PERMISSION = "directory.verify_license"
 

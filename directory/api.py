@@ -6,8 +6,9 @@ from django.core.paginator import InvalidPage
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from .filters import ProviderFilter
 from .models import Provider
+from .search.filters import ProviderFilter
+from .search.results import SearchResults
 from .serializers import provider_json
 
 
@@ -17,19 +18,20 @@ def api_provider_list(request: HttpRequest) -> JsonResponse:
     filterset = ProviderFilter(request.GET, queryset=Provider.objects.published())
     if not filterset.is_valid():
         return JsonResponse({"errors": filterset.errors}, status=400)
+    results = SearchResults(filterset)
     try:
-        page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
+        page = results.page()
     except InvalidPage:
         return JsonResponse({"errors": {"page": ["There is no such page of results."]}}, status=404)
     return JsonResponse({
         "count": page.paginator.count,
         "page": page.number,
         "pages": page.paginator.num_pages,
-        "next": page_url(request, filterset, page.next_page_number()) if page.has_next() else None,
-        "previous": page_url(request, filterset, page.previous_page_number()) if page.has_previous() else None,
+        "next": page_url(request, results, page.next_page_number()) if page.has_next() else None,
+        "previous": page_url(request, results, page.previous_page_number()) if page.has_previous() else None,
         "results": [provider_json(provider) for provider in page],
     })
 
 
-def page_url(request: HttpRequest, filterset: ProviderFilter, number: int) -> str:
-    return f"{request.path}?{filterset.query_for_page(number)}"
+def page_url(request: HttpRequest, results: SearchResults, number: int) -> str:
+    return f"{request.path}?{results.query_for_page(number)}"

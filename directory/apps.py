@@ -6,7 +6,9 @@ class DirectoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import facet_index, search, taxonomy  # noqa: F401  (taxonomy connects the signals that refresh its cache)
+        from . import taxonomy
+        from .search import facet_index, text
 
-        search.connect_signals()
+        taxonomy.connect_signals()
+        text.connect_signals()
         facet_index.connect_signals()

@@ -20,7 +20,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from . import facet_index, geo, search
+from . import geo
 from .jurisdictions import CANADIAN_PROVINCES, US_STATES, normalize_jurisdiction
 from .models import (
     AgeGroup,
@@ -35,6 +35,8 @@ from .models import (
     SessionFormat,
     unique_slug,
 )
+from .search import facet_index
+from .search import text as search
 
 COLUMNS: list[str] = [
     "external_id", "name", "pronouns", "gender", "practice_name", "bio", "credentials", "modalities",

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import connection, models
+from django.db import models
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import geo, search
+from . import geo
 from .jurisdictions import JURISDICTION_CHOICES, JURISDICTIONS
 
 STALE_AFTER_DAYS = 365
 
 
 # --- Taxonomy ---------------------------------------------------------------------------
+
+
+class NaturalKeyManager(models.Manager):
+    """get_by_natural_key() for models whose natural key is their one unique key_field (slug, code)."""
+
+    def get_by_natural_key(self, key: str):
+        normal = getattr(self.model, "normal_key", str)
+        return self.get(**{self.model.key_field: normal(key)})
 
 
 class TermQuerySet(models.QuerySet):
@@ -34,9 +43,8 @@ class TermQuerySet(models.QuerySet):
         return self.filter(**{f"{self.model.key_field}__in": keys})
 
 
-class TermManager(models.Manager.from_queryset(TermQuerySet)):
-    def get_by_natural_key(self, key: str):
-        return self.get(**{self.model.key_field: key})
+class TermManager(NaturalKeyManager.from_queryset(TermQuerySet)):
+    pass
 
 
 class Term(models.Model):
@@ -91,8 +99,23 @@ class Modality(Term):
     def get_absolute_url(self) -> str:
         return reverse("modality_detail", args=[self.slug])
 
+    @property
+    def short_name(self) -> str:
+        """CBT rather than Cognitive Behavioral Therapy (CBT), where the name carries an abbreviation."""
+        if self.name.endswith(")") and "(" in self.name:
+            return self.name[self.name.rindex("(") + 1 : -1]
+        return self.name
+
     def alias_list(self) -> list[str]:
         return [a.strip() for a in self.aliases.split(",") if a.strip()]
+
+
+class ConditionQuerySet(TermQuerySet):
+    def with_narrower(self, conditions: Iterable[Term | str]) -> ConditionQuerySet:
+        """These conditions and the narrower ones that count for them (a specialist in treatment-resistant
+        depression counts for depression); Snapshot.narrower() is the same rule in memory."""
+        ids, keys = _ids_and_keys(conditions)
+        return self.filter(Q(pk__in=ids) | Q(slug__in=keys) | Q(broader_id__in=ids) | Q(broader__slug__in=keys))
 
 
 class Condition(Term):
@@ -106,6 +129,8 @@ class Condition(Term):
         help_text="A specialist in this condition also counts for the broader one.",
     )
 
+    objects = TermManager.from_queryset(ConditionQuerySet)()
+
     class Meta(Term.Meta):
         pass
 
@@ -114,11 +139,6 @@ class Condition(Term):
 
     def alias_list(self) -> list[str]:
         return [a.strip() for a in self.aliases.split(",") if a.strip()]
-
-
-class CredentialTypeManager(TermManager):
-    def get_by_natural_key(self, key: str):
-        return self.get(code=key.upper())
 
 
 class CredentialType(Term):
@@ -132,7 +152,9 @@ class CredentialType(Term):
     )
     can_prescribe = models.BooleanField(default=False)
 
-    objects = CredentialTypeManager()
+    @staticmethod
+    def normal_key(key: str) -> str:
+        return key.upper()
 
     class Meta(Term.Meta):
         constraints = [
@@ -199,47 +221,39 @@ class ProviderQuerySet(models.QuerySet):
     def published(self) -> ProviderQuerySet:
         return self.filter(published=True)
 
-    # -- taxonomy: "any of these" -------------------------------------------------------
+    # -- taxonomy: "any of these" (terms, or their keys) ----------------------------------
 
-    def _with_any(self, relation: str, keys: list[str] | tuple[str, ...]) -> ProviderQuerySet:
-        """Providers linked through the many-to-many `relation` to any term with one of keys."""
-        keys = [k for k in (keys or []) if k]
-        if not keys:
-            return self
-        return self.filter(linked_to_any(relation, keys))
-
-    def offering(self, modalities: list[str]) -> ProviderQuerySet:
+    def offering(self, modalities: Iterable[Term | str]) -> ProviderQuerySet:
         return self._with_any("modalities", modalities)
 
-    def specializing_in(self, conditions: list[str]) -> ProviderQuerySet:
+    def specializing_in(self, conditions: Iterable[Term | str]) -> ProviderQuerySet:
         """A specialist in a narrower condition (treatment-resistant depression) counts for the broader one."""
-        conditions = [c for c in (conditions or []) if c]
-        if not conditions:
-            return self
-        narrower = Condition.objects.filter(broader__slug__in=conditions).values_list("slug", flat=True)
-        return self._with_any("conditions", [*conditions, *narrower])
+        return self.filter(specializes_in(conditions)) if any(conditions or ()) else self
 
-    def serving_formats(self, formats: list[str]) -> ProviderQuerySet:
+    def serving_formats(self, formats: Iterable[Term | str]) -> ProviderQuerySet:
         return self._with_any("formats", formats)
 
-    def serving_age_groups(self, age_groups: list[str]) -> ProviderQuerySet:
+    def serving_age_groups(self, age_groups: Iterable[Term | str]) -> ProviderQuerySet:
         return self._with_any("age_groups", age_groups)
 
-    def speaking(self, languages: list[str]) -> ProviderQuerySet:
-        return self._with_any("languages", [code.lower() for code in (languages or []) if code])
+    def speaking(self, languages: Iterable[Term | str]) -> ProviderQuerySet:
+        return self._with_any("languages", [v.lower() if isinstance(v, str) else v for v in languages or ()])
 
-    def accepting_insurance(self, plans: list[str]) -> ProviderQuerySet:
+    def accepting_insurance(self, plans: Iterable[Term | str]) -> ProviderQuerySet:
         return self._with_any("insurance", plans)
+
+    def _with_any(self, relation: str, terms: Iterable[Term | str]) -> ProviderQuerySet:
+        terms = [term for term in terms or () if term]
+        return self.filter(linked_to_any(relation, terms)) if terms else self
 
     # -- licenses ---------------------------------------------------------------------
 
-    def holding_credentials(self, codes: list[str]) -> ProviderQuerySet:
-        codes = [c.upper() for c in (codes or []) if c]
-        if not codes:
+    def holding_credentials(self, credentials: Iterable[Term | str]) -> ProviderQuerySet:
+        ids, codes = _ids_and_keys(credentials)
+        if not (ids or codes):
             return self
-        return self.filter(
-            Exists(License.objects.filter(provider=OuterRef("pk"), credential_type__code__in=codes))
-        )
+        held = Q(credential_type_id__in=ids) | Q(credential_type__code__in=[code.upper() for code in codes])
+        return self.filter(Exists(License.objects.filter(held, provider=OuterRef("pk"))))
 
     def prescribers(self, required: bool = True) -> ProviderQuerySet:
         """Holds a credential that can prescribe."""
@@ -326,12 +340,8 @@ class ProviderQuerySet(models.QuerySet):
 
     # -- free text and order ------------------------------------------------------------
 
-    def matching_text(self, text: str | None) -> ProviderQuerySet:
-        """Free text over name, practice, bio, modality and condition names; annotates `rank`."""
-        return search.matching(self, text)
-
     def by_relevance(self) -> ProviderQuerySet:
-        """Best text match first when there is a query (see matching_text), else by name."""
+        """Best text match first when there is a query (directory.search.text annotates `rank`), else by name."""
         if "rank" in self.query.annotations:
             return self.order_by(F("rank").desc(), "name", "id")
         return self.by_name()
@@ -366,27 +376,12 @@ class ProviderQuerySet(models.QuerySet):
 
     # -- loading for display ------------------------------------------------------------
 
-    _attach_terms = False
-
-    def _clone(self) -> ProviderQuerySet:
-        clone = super()._clone()
-        clone._attach_terms = self._attach_terms
-        return clone
-
-    def _prefetch_related_objects(self) -> None:
-        super()._prefetch_related_objects()
-        if self._attach_terms:
-            attach_terms(self._result_cache)
-
     def with_terms(self) -> ProviderQuerySet:
-        """Load every taxonomy relation (modalities, conditions, ...) with one query for all the rows.
-
-        The links come from one UNION ALL over the link tables; the terms themselves from the cached
-        taxonomy snapshot, not from six more queries.
-        """
-        clone = self._chain()
-        clone._attach_terms = True
-        return clone
+        """Load every taxonomy relation (modalities, conditions, ...): one small query each for all the rows."""
+        return self.prefetch_related(*(
+            Prefetch(relation, queryset=self.model._meta.get_field(relation).related_model.objects.only(*TERM_FIELDS))
+            for relation in TERM_RELATIONS
+        ))
 
     def for_cards(self) -> ProviderQuerySet:
         """Everything a result card and provider_json() show, in a fixed number of queries per page.
@@ -425,27 +420,33 @@ class ProviderQuerySet(models.QuerySet):
         return self.not_verified_since(timezone.localdate() - datetime.timedelta(days=STALE_AFTER_DAYS))
 
 
-def linked_to_any(relation: str, keys: list[str] | tuple[str, ...]) -> Exists:
-    """A condition on providers: linked through the many-to-many `relation` to a term with one of keys.
+def linked_to_any(relation: str, terms: Iterable[Term | str]) -> Exists:
+    """A condition on providers: linked through the many-to-many `relation` to one of these terms.
 
     Correlated (EXISTS per provider row, through the unique (provider, term) index), so it costs in
-    proportion to the providers it is asked about. The keys become term ids from the cached taxonomy:
-    with the ids in the SQL, rather than a join on the term's slug, PostgreSQL knows how many providers
-    each term has and plans accordingly.
+    proportion to the providers it is asked about. Terms given as instances (the search's, from the cached
+    taxonomy) go into the SQL as ids: PostgreSQL then knows how many providers each has and plans
+    accordingly; keys are matched through a join.
     """
-    from .taxonomy import cached_snapshot
-
     field = Provider._meta.get_field(relation)
     through = field.remote_field.through
-    taxonomy = cached_snapshot()
-    if taxonomy is None:
-        # Not worth reading every taxonomy table for one filter: match on the key through a join.
-        terms = {f"{field.m2m_reverse_field_name()}__{field.related_model.key_field}__in": keys}
-    else:
-        wanted = set(keys)
-        ids = [term.pk for term in getattr(taxonomy, TERM_RELATIONS[relation]) if term.key in wanted]
-        terms = {f"{field.m2m_reverse_field_name()}_id__in": ids}
-    return Exists(through.objects.filter(**{field.m2m_field_name(): OuterRef("pk")}, **terms))
+    term = field.m2m_reverse_field_name()
+    ids, keys = _ids_and_keys(terms)
+    wanted = Q(**{f"{term}_id__in": ids}) | Q(**{f"{term}__{field.related_model.key_field}__in": keys})
+    return Exists(through.objects.filter(wanted, **{field.m2m_field_name(): OuterRef("pk")}))
+
+
+def specializes_in(conditions: Iterable[Term | str]) -> Exists:
+    """A condition on providers: specializes in one of these conditions or a narrower one."""
+    through = Provider.conditions.through
+    counted = Condition.objects.with_narrower(conditions).values("pk")
+    return Exists(through.objects.filter(provider=OuterRef("pk"), condition__in=counted))
+
+
+def _ids_and_keys(terms: Iterable[Term | str]) -> tuple[list[int], list[str]]:
+    """The ids of the terms given as instances, and the keys of those given as strings."""
+    terms = [term for term in terms or () if term]
+    return [t.pk for t in terms if isinstance(t, Term)], [t for t in terms if isinstance(t, str)]
 
 
 def offices_within(centre: tuple[float, float], radius_miles: float) -> models.QuerySet:
@@ -499,71 +500,10 @@ def great_circle_miles(centre: tuple[float, float]) -> models.Func:
     return ExpressionWrapper(2 * geo.EARTH_RADIUS_MILES * ASin(Sqrt(h)), output_field=models.FloatField())
 
 
-# Provider relation -> the taxonomy snapshot's attribute holding its terms.
-TERM_RELATIONS = {
-    "modalities": "modalities",
-    "conditions": "conditions",
-    "formats": "formats",
-    "age_groups": "age_groups",
-    "languages": "languages",
-    "insurance": "insurance_plans",
-}
-
-
-def _link_table(relation: str) -> tuple[str, str, str]:
-    """(table, provider column, term column) of a provider many-to-many relation."""
-    field = Provider._meta.get_field(relation)
-    through = field.remote_field.through._meta
-    return (
-        through.db_table,
-        through.get_field(field.m2m_field_name()).column,
-        through.get_field(field.m2m_reverse_field_name()).column,
-    )
-
-
-def attach_terms(providers: list) -> None:
-    """Fill the taxonomy relations of these providers as a prefetch would, in one query.
-
-    The terms are the snapshot's instances, in the taxonomy's order; a term newer than the snapshot
-    (another process added it) reloads the snapshot once.
-    """
-    from . import taxonomy
-
-    providers = [provider for provider in providers or () if isinstance(provider, Provider)]
-    if not providers:
-        return
-    quote = connection.ops.quote_name
-    ids = [provider.pk for provider in providers]
-    marks = ", ".join(["%s"] * len(ids))
-    parts = []
-    for index, relation in enumerate(TERM_RELATIONS):
-        table, provider_column, term_column = _link_table(relation)
-        parts.append(
-            f"SELECT {index}, {quote(provider_column)}, {quote(term_column)} FROM {quote(table)}"
-            f" WHERE {quote(provider_column)} IN ({marks})"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), ids * len(TERM_RELATIONS))
-        rows = cursor.fetchall()
-    links: dict[tuple[int, int], set[int]] = {}
-    for index, provider_id, term_id in rows:
-        links.setdefault((index, provider_id), set()).add(term_id)
-    snapshot = taxonomy.snapshot()
-    known = [{term.pk for term in getattr(snapshot, name)} for name in TERM_RELATIONS.values()]
-    if any(term_id not in known[index] for index, _, term_id in rows):
-        taxonomy.forget()
-        snapshot = taxonomy.snapshot()
-    for index, (relation, name) in enumerate(TERM_RELATIONS.items()):
-        terms = getattr(snapshot, name)
-        model = Provider._meta.get_field(relation).related_model
-        for provider in providers:
-            chosen = links.get((index, provider.pk), ())
-            loaded = model._default_manager.get_queryset()
-            loaded._result_cache = [term for term in terms if term.pk in chosen]
-            loaded._prefetch_done = True
-            if not hasattr(provider, "_prefetched_objects_cache"):
-                provider._prefetched_objects_cache = {}
-            provider._prefetched_objects_cache[relation] = loaded
+# The Provider many-to-many relations to the taxonomy (directory.taxonomy.KINDS describes each), and the
+# columns of a term that a card or profile shows.
+TERM_RELATIONS = ("modalities", "conditions", "formats", "age_groups", "languages", "insurance")
+TERM_FIELDS = ("id", "slug", "name", "position")
 
 
 # The provider columns a card or the JSON API shows; the long text stays in the database.
@@ -574,9 +514,8 @@ CARD_FIELDS = (
 )
 
 
-class ProviderManager(models.Manager.from_queryset(ProviderQuerySet)):
-    def get_by_natural_key(self, slug: str) -> Provider:
-        return self.get(slug=slug)
+class ProviderManager(NaturalKeyManager.from_queryset(ProviderQuerySet)):
+    pass
 
 
 def _fee_field(verbose_name: str) -> models.DecimalField:
@@ -591,6 +530,8 @@ def _fee_field(verbose_name: str) -> models.DecimalField:
 
 
 class Provider(models.Model):
+    key_field = "slug"
+
     class Gender(models.TextChoices):
         WOMAN = "woman", "Woman"
         MAN = "man", "Man"
@@ -957,13 +898,14 @@ class ResourceQuerySet(models.QuerySet):
         return self.filter(is_crisis=False)
 
 
-class ResourceManager(models.Manager.from_queryset(ResourceQuerySet)):
-    def get_by_natural_key(self, slug: str) -> Resource:
-        return self.get(slug=slug)
+class ResourceManager(NaturalKeyManager.from_queryset(ResourceQuerySet)):
+    pass
 
 
 class Resource(models.Model):
     """A crisis line or support organization. A phone number is given only where it is certain."""
+
+    key_field = "slug"
 
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=200)
@@ -1012,81 +954,3 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.provider}"
-
-
-# --- Fit finder: what to consider next ---------------------------------------------------
-
-
-class NextStepRuleManager(models.Manager):
-    def get_by_natural_key(self, condition: str, after: str, any_therapy: bool, medication: bool, suggest: str):
-        return self.get(
-            condition__slug=condition or None, after__slug=after or None,
-            after_any_therapy=any_therapy, after_medication=medication, suggest__slug=suggest,
-        )
-
-
-class NextStepRule(models.Model):
-    """When something did not help, an approach worth considering next: editable data, not code.
-
-    A rule applies when every condition it sets holds for a person's answers; blank conditions
-    always hold. Suggestions the person already tried are never made.
-    """
-
-    condition = models.ForeignKey(
-        Condition, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-        help_text="Applies when the person names this concern (or a narrower one). Empty: any concern.",
-    )
-    after = models.ForeignKey(
-        Modality, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-        help_text="Applies when the person tried this approach. Empty: see the two boxes below.",
-    )
-    after_any_therapy = models.BooleanField(
-        default=False, help_text="Applies only when the person tried at least one psychotherapy."
-    )
-    after_medication = models.BooleanField(
-        default=False, help_text="Applies only when the person tried medication."
-    )
-    suggest = models.ForeignKey(Modality, on_delete=models.CASCADE, related_name="+")
-    even_if_tried = models.BooleanField(
-        default=False, help_text="Suggest it even when the person tried it (e.g. a medication review)."
-    )
-    why = models.CharField(max_length=300, help_text="One plain-language line shown with the suggestion.")
-    position = models.PositiveSmallIntegerField(default=0)
-
-    objects = NextStepRuleManager()
-
-    class Meta:
-        ordering = ["position", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(after__isnull=True, after_any_therapy=False, after_medication=False),
-                name="nextsteprule_has_a_trigger",
-                violation_error_message="Say what the person tried: an approach, any therapy, or medication.",
-            ),
-            models.UniqueConstraint(
-                fields=["condition", "after", "after_any_therapy", "after_medication", "suggest"],
-                name="nextsteprule_unique",
-                violation_error_message="This suggestion already exists for these answers.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.trigger_text()} → {self.suggest}"
-
-    def natural_key(self) -> tuple:
-        return (
-            self.condition.slug if self.condition else "",
-            self.after.slug if self.after else "",
-            self.after_any_therapy,
-            self.after_medication,
-            self.suggest.slug,
-        )
-
-    def trigger_text(self) -> str:
-        parts = [str(self.after)] if self.after else []
-        if self.after_any_therapy:
-            parts.append("therapy")
-        if self.after_medication:
-            parts.append("medication")
-        text = " and ".join(parts) + " did not help"
-        return f"{text} ({self.condition})" if self.condition else text

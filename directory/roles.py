@@ -15,7 +15,7 @@ EDITED_MODELS = [
     ("directory", "modality"), ("directory", "condition"), ("directory", "credentialtype"),
     ("directory", "sessionformat"), ("directory", "agegroup"), ("directory", "language"),
     ("directory", "insuranceplan"), ("directory", "resource"),
-    ("guides", "guide"),
+    ("guides", "guide"), ("finder", "nextsteprule"),
 ]
 REVIEWED_MODELS = [("directory", "report")]
 

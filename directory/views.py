@@ -11,9 +11,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .filters import ProviderFilter
 from .forms import ReportForm
 from .models import Provider, Resource
+from .search.filters import ProviderFilter
+from .search.results import SearchResults
 from .serializers import json_ld_script, provider_json_ld
 
 
@@ -33,14 +34,15 @@ def provider_list(request: HttpRequest) -> HttpResponse:
     """The search page; an htmx request gets the results alone (with the counts and messages it updates)."""
     # Invalid values are shown beside their fields; the results apply the valid ones.
     filterset = ProviderFilter(request.GET, queryset=Provider.objects.published())
+    results = SearchResults(filterset)
     try:
-        # The page shows the facet counts anyway; their total spares the paginator a COUNT query.
-        page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
+        page = results.page()
     except InvalidPage:
         raise Http404("There is no such page of results.") from None
     partial = request.htmx and not request.htmx.history_restore_request
     template = "directory/_results.html" if partial else "directory/provider_list.html"
-    context = {"filterset": filterset, "page": page, "pagination": filterset.page_links(page), "partial": partial}
+    context = {"filterset": filterset, "results": results, "page": page, "pagination": results.page_links(page),
+               "partial": partial}
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response

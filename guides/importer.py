@@ -16,8 +16,8 @@ from django.core import serializers
 from django.db import transaction
 from django.utils.text import slugify
 
+from .glossary import Glossary
 from .models import Guide, Topic
-from .vocabulary import Vocabulary
 
 SUMMARY_MAX_CHARS = 300
 
@@ -113,10 +113,10 @@ def sentences(text: str) -> list[str]:
     return [s for s in SENTENCE_END.split(text.strip()) if s]
 
 
-def split_glued_words(text: str, vocabulary: Vocabulary) -> str:
+def split_glued_words(text: str, glossary: Glossary) -> str:
     """Put back the separators lost where adjacent links were stripped: "(CBT)Dialectical", "MBCTACTEMDR"."""
     text = re.sub(r"\)(?=[A-Z][a-z])", "), ", text)
-    abbreviations = vocabulary.abbreviations()
+    abbreviations = glossary.abbreviations()
 
     def split_abbreviations(match: re.Match) -> str:
         token = match.group(0)
@@ -126,8 +126,8 @@ def split_glued_words(text: str, vocabulary: Vocabulary) -> str:
         return ", ".join(parts) if parts and len(parts) > 1 else token
 
     text = re.sub(r"\b[A-Z]{4,}\b", split_abbreviations, text)
-    starts = sorted(vocabulary.spelled_out() | vocabulary.words(), key=len, reverse=True)
-    ends = sorted(vocabulary.words() | {"psychotherapy", "therapy", "counseling", "counselling", "medication"},
+    starts = sorted(glossary.spelled_out() | glossary.words(), key=len, reverse=True)
+    ends = sorted(glossary.words() | {"psychotherapy", "therapy", "counseling", "counselling", "medication"},
                   key=len, reverse=True)
     if starts:
         glued = re.compile(
@@ -202,7 +202,7 @@ def _split_header(line: str) -> list[str] | None:
     return [" ".join(words[:-1]), words[-1]]
 
 
-def _raw_lines(text: str, vocabulary: Vocabulary) -> tuple[str, list[str]]:
+def _raw_lines(text: str, glossary: Glossary) -> tuple[str, list[str]]:
     text = unicodedata.normalize("NFC", text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\u00a0", " ").replace("\t", " ")
     lines = [re.sub(r"[ ]{2,}", " ", line.rstrip()) if not BULLET.match(line) else line.rstrip()
@@ -219,7 +219,7 @@ def _raw_lines(text: str, vocabulary: Vocabulary) -> tuple[str, list[str]]:
             break
         if any(p.match(stripped) for p in STRAY_LINES):
             continue
-        kept.append(split_glued_words(line, vocabulary) if stripped else "")
+        kept.append(split_glued_words(line, glossary) if stripped else "")
     return title, kept
 
 
@@ -467,7 +467,7 @@ def choose_topic(title: str, headings: list[str]) -> str:
     return min(scores)[2]
 
 
-def _tags(title: str, blocks: list[Block], vocabulary: Vocabulary) -> tuple[list[str], list[str]]:
+def _tags(title: str, blocks: list[Block], glossary: Glossary) -> tuple[list[str], list[str]]:
     """Terms the document plainly discusses.
 
     A named therapy is never mentioned by accident, so one mention tags a modality; condition names are also
@@ -479,10 +479,10 @@ def _tags(title: str, blocks: list[Block], vocabulary: Vocabulary) -> tuple[list
         + [c for b in blocks for row in b.rows for c in row]
     )
     headings = "\n".join([title] + [b.text for b in blocks if b.kind in ("heading", "subheading")])
-    counts = vocabulary.count(text)
-    in_headings = set(vocabulary.count(headings))
+    counts = glossary.count(text)
+    in_headings = set(glossary.count(headings))
     chosen = [
-        t for t in vocabulary.terms
+        t for t in glossary.terms
         if t in in_headings or counts[t] >= (1 if t.kind == "modality" else 2)
     ]
     modalities = sorted(t.slug for t in chosen if t.kind == "modality")
@@ -490,8 +490,8 @@ def _tags(title: str, blocks: list[Block], vocabulary: Vocabulary) -> tuple[list
     return modalities, conditions
 
 
-def parse_document(text: str, source: str, vocabulary: Vocabulary) -> Document:
-    title, lines = _raw_lines(text, vocabulary)
+def parse_document(text: str, source: str, glossary: Glossary) -> Document:
+    title, lines = _raw_lines(text, glossary)
     content = [line for line in lines if line.strip()]
     blank_lines = len(lines) - len(content)
     trailing = len(lines) - len("\n".join(lines).rstrip("\n").split("\n"))
@@ -501,7 +501,7 @@ def parse_document(text: str, source: str, vocabulary: Vocabulary) -> Document:
     if not any(b.kind == "paragraph" for b in blocks):
         raise DocumentError("no paragraphs of text were found")
     body = _markdown(blocks)
-    modalities, conditions = _tags(title, blocks, vocabulary)
+    modalities, conditions = _tags(title, blocks, glossary)
     headings = [b.text for b in blocks if b.kind in ("heading", "subheading")]
     return Document(
         source=source,
@@ -518,13 +518,13 @@ def parse_document(text: str, source: str, vocabulary: Vocabulary) -> Document:
 # --- Files to the database ----------------------------------------------------------------
 
 
-def read_documents(paths: list[Path], vocabulary: Vocabulary) -> tuple[list[Document], list[str]]:
+def read_documents(paths: list[Path], glossary: Glossary) -> tuple[list[Document], list[str]]:
     """Every document parsed, or the reason each bad one was refused."""
     documents, errors = [], []
     for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
-            documents.append(parse_document(text, path.name, vocabulary))
+            documents.append(parse_document(text, path.name, glossary))
         except FileNotFoundError:
             errors.append(f"{path}: no such file")
         except IsADirectoryError:

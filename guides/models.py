@@ -57,11 +57,9 @@ class GuideQuerySet(models.QuerySet):
         slugs = [s for s in (slugs or []) if s]
         if not slugs:
             return self
-        narrower = Condition.objects.filter(broader__slug__in=slugs).values_list("slug", flat=True)
+        counted = Condition.objects.with_narrower(slugs).values("pk")
         return self.filter(
-            Exists(Guide.conditions.through.objects.filter(
-                guide=OuterRef("pk"), condition__slug__in=[*slugs, *narrower]
-            ))
+            Exists(Guide.conditions.through.objects.filter(guide=OuterRef("pk"), condition__in=counted))
         )
 
     def using_modality(self, slugs: list[str] | None) -> GuideQuerySet:

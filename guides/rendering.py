@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import markdown
 import nh3
 
-from .vocabulary import Vocabulary
+from .glossary import Glossary
 
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "a", "blockquote",
@@ -36,7 +36,7 @@ class Rendered:
     discusses_crisis: bool = False
 
 
-def render_body(body: str, vocabulary: Vocabulary | None = None) -> Rendered:
+def render_body(body: str, glossary: Glossary | None = None) -> Rendered:
     """Markdown to sanitised HTML, each modality and condition linked at its first mention."""
     md = markdown.Markdown(extensions=["tables", "toc", "sane_lists"], extension_configs={"toc": {"toc_depth": "2-3"}})
     raw = md.convert(body or "")
@@ -47,7 +47,7 @@ def render_body(body: str, vocabulary: Vocabulary | None = None) -> Rendered:
         url_schemes={"http", "https", "mailto", "tel"},
         id_prefix=ID_PREFIX,
     )
-    clean = link_mentions(clean, vocabulary if vocabulary is not None else Vocabulary.from_taxonomy())
+    clean = link_mentions(clean, glossary if glossary is not None else Glossary.from_taxonomy())
     text = html.unescape(TAG.sub(" ", clean))
     return Rendered(html=clean, toc=_toc(md.toc_tokens), discusses_crisis=bool(CRISIS.search(text)))
 
@@ -59,7 +59,7 @@ def _toc(tokens: list[dict]) -> list[dict]:
     ]
 
 
-def link_mentions(fragment: str, vocabulary: Vocabulary) -> str:
+def link_mentions(fragment: str, glossary: Glossary) -> str:
     """Link each term's first mention in running text; never inside a link, heading or code."""
     linked: set = set()
     out = []
@@ -82,7 +82,7 @@ def link_mentions(fragment: str, vocabulary: Vocabulary) -> str:
         text = html.unescape(piece)
         position = 0
         parts = []
-        for mention in vocabulary.mentions(text):
+        for mention in glossary.mentions(text):
             if mention.term in linked:
                 continue
             linked.add(mention.term)

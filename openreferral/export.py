@@ -42,7 +42,7 @@ def export_directory(directory: Path, base_url: str) -> dict[str, int]:
     Each file is written beside its final name and moved into place, so a reader never sees half a file.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    vocabulary = mapping.Vocabulary()
+    vocabulary = mapping.HsdsTerms()
     members: dict[tuple[str, str], list[mapping.Member]] = {}
     rows = Provider.objects.published().order_by("name", "slug").values_list("practice_name", "slug", "name",
                                                                              "website")

@@ -81,7 +81,7 @@ def read_files(path: Path) -> tuple[list[Any], dict[str, dict]]:
 def import_services(services: list[Any], organizations: dict[str, dict] | None = None, *,
                     publish: bool = True, dry_run: bool = False) -> ImportReport:
     """Create or update one provider per service, matched by its HSDS id; raises ImportFailed, writing nothing."""
-    vocabulary = mapping.Vocabulary()
+    vocabulary = mapping.HsdsTerms()
     errors: list[str] = []
     read: list[mapping.ImportedService] = []
     seen: dict[str, int] = {}

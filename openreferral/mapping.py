@@ -24,15 +24,14 @@ from directory.jurisdictions import CANADIAN_PROVINCES, JURISDICTIONS, normalize
 from directory.models import (
     AgeGroup,
     Condition,
-    CredentialType,
-    InsurancePlan,
     Language,
     License,
-    Modality,
     Office,
     Provider,
-    SessionFormat,
+    money,
 )
+from directory.taxonomy import KINDS as TAXONOMY_KINDS
+from directory.taxonomy import Kind
 
 from . import identifiers as ids
 
@@ -49,34 +48,16 @@ FREE_CONSULTATION = "Free first consultation"
 WHEELCHAIR = "Wheelchair accessible"
 
 
-@dataclass(frozen=True)
-class Kind:
-    """One part of this directory's taxonomy: a top-level term whose children are one model's terms."""
-
-    code: str
-    name: str
-    description: str
-    model: type
-    relation: str | None  # the Provider many-to-many field; credentials come from licenses instead
-
-
-KINDS = (
-    Kind("modality", "Modalities", "Kinds of therapy and treatment a provider offers.", Modality, "modalities"),
-    Kind("condition", "Conditions", "Concerns and conditions a provider specializes in.", Condition, "conditions"),
-    Kind("credential", "Credentials", "Professional credentials; a license names where it was issued.",
-         CredentialType, None),
-    Kind("format", "Session formats", "Who takes part in a session.", SessionFormat, "formats"),
-    Kind("age-group", "Age groups", "The ages a provider sees.", AgeGroup, "age_groups"),
-    Kind("insurance", "Insurance plans", "Insurance plans a provider accepts.", InsurancePlan, "insurance"),
-)
-KIND_BY_CODE = {kind.code: kind for kind in KINDS}
+# The parts of the taxonomy that are HSDS taxonomy kinds (top-level terms); languages are a field of their own.
+KINDS = tuple(kind for kind in TAXONOMY_KINDS if kind.hsds)
+KIND_BY_CODE = {kind.hsds: kind for kind in KINDS}
 
 
 def term_code(kind: Kind, key: str) -> str:
-    return f"{kind.code}:{key}"
+    return f"{kind.hsds}:{key}"
 
 
-class Vocabulary:
+class HsdsTerms:
     """Every taxonomy term of this directory as HSDS taxonomy_term objects, loaded in one query per model."""
 
     def __init__(self) -> None:
@@ -85,12 +66,12 @@ class Vocabulary:
         self.languages: dict[str, str] = dict(Language.objects.values_list("slug", "name"))
         self.age_ranges: dict[str, tuple[int, int | None]] = {}
         for kind in KINDS:
-            self._add(kind.code, kind.name, kind.description, parent_id=None, kind=kind, key=None)
+            self._add(kind.hsds, kind.hsds_name, kind.hsds_description, parent_id=None, kind=kind, key=None)
             terms = kind.model.objects.all()
             if kind.model is Condition:
                 terms = terms.select_related("broader")
             for term in terms:
-                parent = kind.code
+                parent = kind.hsds
                 if kind.model is Condition and term.broader_id:
                     parent = term_code(kind, term.broader.slug)
                 self._add(term_code(kind, term.key), term.name, term.description or term.name,
@@ -145,11 +126,6 @@ def absolute(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + path
 
 
-def money(amount: Decimal) -> str:
-    """$140, or $92.50 when there are cents."""
-    return f"${amount:,.0f}" if amount == amount.to_integral_value() else f"${amount:,.2f}"
-
-
 def fees_description(standard: Decimal | None, low: Decimal | None, high: Decimal | None,
                      free_consultation: bool) -> str:
     """"$40–$120 sliding scale; standard fee $140; free first consultation"."""
@@ -182,7 +158,7 @@ def timestamp(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def age_limits(keys: Iterable[str], vocabulary: Vocabulary) -> tuple[int | None, int | None]:
+def age_limits(keys: Iterable[str], vocabulary: HsdsTerms) -> tuple[int | None, int | None]:
     """The youngest and oldest age the age groups cover; no maximum when one group has no upper limit."""
     ranges = [vocabulary.age_ranges[key] for key in keys]
     if not ranges:
@@ -252,7 +228,7 @@ def _virtual_location(service: str, states: list[str]) -> dict[str, Any]:
 
 
 def service(provider: Provider, *, base_url: str, organization: dict[str, Any],
-            vocabulary: Vocabulary, full: bool = True) -> dict[str, Any]:
+            vocabulary: HsdsTerms, full: bool = True) -> dict[str, Any]:
     """One provider's offering as an HSDS service; full=False gives the list form (one-to-one fields)."""
     sid = ids.service_id(provider)
     data: dict[str, Any] = {"id": sid, "organization_id": organization["id"], "name": provider.name}
@@ -380,7 +356,7 @@ def organization_members(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str
     return found
 
 
-def services(providers: Iterable[Provider], *, base_url: str, vocabulary: Vocabulary,
+def services(providers: Iterable[Provider], *, base_url: str, vocabulary: HsdsTerms,
              full: bool = True) -> list[dict[str, Any]]:
     """HSDS services for providers loaded with for_hsds(), with their organizations in one more query."""
     providers = list(providers)
@@ -535,7 +511,7 @@ def own_slug(service_id: str, url: Any) -> str | None:
     return None
 
 
-def read_service(data: Any, vocabulary: Vocabulary, organizations: dict[str, dict] | None = None) -> ImportedService:
+def read_service(data: Any, vocabulary: HsdsTerms, organizations: dict[str, dict] | None = None) -> ImportedService:
     """An HSDS service object read into provider fields; raises InvalidService when it has no id, name or status."""
     if not isinstance(data, dict):
         raise InvalidService("a service must be a JSON object")
@@ -768,7 +744,7 @@ def _read_office(result: ImportedService, location: dict, label: str, ours: bool
                                  "postal_code", "country", "address_type"}, f"{alabel}.")
 
 
-def _read_languages(result: ImportedService, languages: Any, vocabulary: Vocabulary) -> None:
+def _read_languages(result: ImportedService, languages: Any, vocabulary: HsdsTerms) -> None:
     keys: list[str] = []
     for i, language in enumerate(languages if isinstance(languages, list) else []):
         code = language.get("code") if isinstance(language, dict) else None
@@ -835,7 +811,7 @@ def _read_cost_options(result: ImportedService, options: Any) -> None:
     fields["free_consultation"] = found.get(FREE_CONSULTATION) == 0
 
 
-def _read_attributes(result: ImportedService, attributes: Any, vocabulary: Vocabulary, ours: bool) -> None:
+def _read_attributes(result: ImportedService, attributes: Any, vocabulary: HsdsTerms, ours: bool) -> None:
     for kind in KINDS:
         if kind.relation:
             result.terms[kind.relation] = []
@@ -878,7 +854,7 @@ def _read_license(result: ImportedService, code: str, value: Any, label: str, ou
     result.licenses.append(ImportedLicense(code, jurisdiction, number, verified, expires))
 
 
-def _read_ages(result: ImportedService, minimum: Any, maximum: Any, vocabulary: Vocabulary) -> None:
+def _read_ages(result: ImportedService, minimum: Any, maximum: Any, vocabulary: HsdsTerms) -> None:
     """Age groups wholly inside the service's age range; a group only partly inside is reported."""
     if not _present(minimum) and not _present(maximum):
         return

@@ -10,25 +10,23 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Q
 from django.http import QueryDict
 
-from directory.filters import ProviderFilter
 from directory.models import Provider, ProviderQuerySet
+from directory.search.fields import FALSE_VALUES, TRUE_VALUES
+from directory.search.filters import ProviderFilter
+from directory.search.rules import RULE, Criteria
+from directory.taxonomy import KINDS
 
 from . import identifiers as ids
-from .mapping import Vocabulary
+from .mapping import HsdsTerms
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
-TRUE_VALUES = {"true", "1", "yes"}
-FALSE_VALUES = {"false", "0", "no", ""}
 # HSDS's own parameters; everything else goes to provider search (search is HSDS's name for q).
 HSDS_PARAMS = {"page", "per_page", "search", "format", "full", "minimal", "taxonomy_term_id", "taxonomy_id",
                "organization_id", "modified_after", "full_service"}
 RESPONSE_FORMAT = "json"
-# The ProviderQuerySet method that filters by each part of the taxonomy.
-TERM_FILTERS = {
-    "modality": "offering", "condition": "specializing_in", "credential": "holding_credentials",
-    "format": "serving_formats", "age-group": "serving_age_groups", "insurance": "accepting_insurance",
-}
+# The search rule that filters by each HSDS kind of the taxonomy.
+KIND_RULES = {kind.hsds: RULE[kind.param] for kind in KINDS if kind.hsds}
 
 Errors = dict[str, list[str]]
 
@@ -129,7 +127,7 @@ def check_format(params: QueryDict) -> QueryDict:
     return params
 
 
-def services(params: QueryDict, vocabulary: Vocabulary) -> ProviderQuerySet:
+def services(params: QueryDict, vocabulary: HsdsTerms) -> ProviderQuerySet:
     """Published providers matching the request's filters, in provider search's order (by name unless `q` or
     `sort` says otherwise); raises BadRequest with every message."""
     params = check_format(params)
@@ -161,7 +159,7 @@ def _uuids(params: QueryDict, name: str, errors: Errors) -> list[str]:
     return [uuid for uuid in found if uuid]
 
 
-def _by_taxonomy(queryset: ProviderQuerySet, params: QueryDict, vocabulary: Vocabulary,
+def _by_taxonomy(queryset: ProviderQuerySet, params: QueryDict, vocabulary: HsdsTerms,
                  errors: Errors) -> ProviderQuerySet:
     """Any of the terms within one part of the taxonomy, all parts given: like provider search's filters."""
     taxonomies = _uuids(params, "taxonomy_id", errors)
@@ -175,9 +173,9 @@ def _by_taxonomy(queryset: ProviderQuerySet, params: QueryDict, vocabulary: Voca
             continue
         kind, key = found
         keys = [key] if key else [k for (kd, k) in vocabulary.keys.values() if kd is kind and k]
-        wanted.setdefault(kind.code, []).extend(keys)
+        wanted.setdefault(kind.hsds, []).extend(keys)
     for code, keys in wanted.items():
-        queryset = getattr(queryset, TERM_FILTERS[code])(keys)
+        queryset = KIND_RULES[code].filter(queryset, keys, Criteria({}))
     return queryset
 
 

@@ -48,7 +48,7 @@ def hsds_root(request: HttpRequest) -> dict:
 def hsds_service_list(request: HttpRequest) -> dict:
     """Services with their one-to-one fields; full=true nests everything, as /services/<id> does."""
     full = queries.flag(request.GET, "full")
-    vocabulary = mapping.Vocabulary()
+    vocabulary = mapping.HsdsTerms()
     page = queries.paginate(request.GET, queries.services(request.GET, vocabulary).values_list("pk", flat=True))
     providers = mapping.for_hsds(Provider.objects.filter(pk__in=page.items)).in_bulk()
     ordered = [providers[pk] for pk in page.items]
@@ -58,7 +58,7 @@ def hsds_service_list(request: HttpRequest) -> dict:
 @hsds_api
 def hsds_service_detail(request: HttpRequest, id: str) -> dict:
     provider = _provider(id)
-    return mapping.services([provider], base_url=base_url(request), vocabulary=mapping.Vocabulary())[0]
+    return mapping.services([provider], base_url=base_url(request), vocabulary=mapping.HsdsTerms())[0]
 
 
 def _provider(id_: str) -> Provider:
@@ -130,7 +130,7 @@ def hsds_taxonomy_detail(request: HttpRequest, id: str) -> dict:
 @hsds_api
 def hsds_taxonomy_term_list(request: HttpRequest) -> dict:
     """Every term, parts of the taxonomy first; taxonomy_id, parent_id and top_only narrow the list."""
-    terms = mapping.Vocabulary().all_terms()
+    terms = mapping.HsdsTerms().all_terms()
     errors: queries.Errors = {}
     for name in ("taxonomy_id", "parent_id"):
         value = request.GET.get(name, "").strip()
@@ -152,7 +152,7 @@ def hsds_taxonomy_term_list(request: HttpRequest) -> dict:
 
 @hsds_api
 def hsds_taxonomy_term_detail(request: HttpRequest, id: str) -> dict:
-    vocabulary = mapping.Vocabulary()
+    vocabulary = mapping.HsdsTerms()
     term_id = ids.parse_uuid(id)
     for term in vocabulary.all_terms():
         if term["id"] == term_id:

@@ -8,9 +8,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from directory.models import Condition, Modality
+from guides.glossary import Glossary
 from guides.models import Guide, Topic
 from guides.rendering import render_body
-from guides.vocabulary import Vocabulary
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_each_term_is_linked_once_and_never_inside_headings_or_existing_links(ta
     rendered = render_body(
         "## CBT basics\n\nCBT helps many people. Cognitive behavioral therapy (CBT) again.\n\n"
         "See [CBT elsewhere](https://example.org/) and panic disorder.",
-        Vocabulary.from_taxonomy(),
+        Glossary.from_taxonomy(),
     )
     assert rendered.html.count('href="/modalities/cbt/"') == 1
     assert '<h2 id="guide-cbt-basics">CBT basics</h2>' in rendered.html

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from directory.models import Provider
 from openreferral import identifiers as ids
-from openreferral.mapping import Vocabulary
+from openreferral.mapping import HsdsTerms
 from tests.test_hsds import assert_valid_service, make_ana
 
 PAGE_KEYS = ["total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty", "contents"]
@@ -79,7 +79,7 @@ def test_services_keep_provider_searchs_sort_order(client, three, make_provider)
 
 
 def test_services_filter_by_taxonomy_term_and_organization(client, three):
-    terms = Vocabulary().terms
+    terms = HsdsTerms().terms
     by_term = client.get("/api/hsds/services", {"taxonomy_term_id": terms["modality:emdr"]["id"]})
     assert names(by_term) == ["Ben Roe"]
     either = client.get("/api/hsds/services", {"taxonomy_term_id": [terms["modality:emdr"]["id"],

@@ -139,9 +139,9 @@ def test_an_imported_service_keeps_its_own_id_in_our_export(taxonomy, tmp_path):
 
 
 def test_a_foreign_license_comes_in_unverified(taxonomy):
-    from openreferral.mapping import Vocabulary
+    from openreferral.mapping import HsdsTerms
 
-    term = Vocabulary().terms["credential:LCSW"]
+    term = HsdsTerms().terms["credential:LCSW"]
     service = {"id": "0b0c8f49-4d47-4e4b-9d0f-2b4c5b9b0c11", "name": "Dee Example", "status": "active",
                "attributes": [{"id": "9c5bd3e6-0e1c-4bfa-8f5f-6a5d4c1b2a10", "taxonomy_term": term,
                                "value": "LCSW TX 555 (verified 2026-01-01)"}]}
@@ -243,9 +243,9 @@ def test_ids_are_derived_from_stable_keys():
 
 
 def test_one_license_in_two_services_is_refused(taxonomy, tmp_path):
-    from openreferral.mapping import Vocabulary
+    from openreferral.mapping import HsdsTerms
 
-    term = Vocabulary().terms["credential:LPC"]
+    term = HsdsTerms().terms["credential:LPC"]
     services = [
         {"id": ids.stable_id(name), "name": name, "status": "active",
          "attributes": [{"id": ids.stable_id(name, "a"), "taxonomy_term": term, "value": "LPC TX 42"}]}

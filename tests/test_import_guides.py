@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from guides.glossary import Glossary
 from guides.importer import parse_document, split_glued_words
 from guides.models import Guide
-from guides.vocabulary import Vocabulary
 
 SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "guides.json"
@@ -257,7 +257,7 @@ def test_two_documents_with_the_same_title_are_refused(taxonomy, tmp_path):
 
 
 def test_glued_abbreviations_split_only_into_known_ones(taxonomy):
-    vocabulary = Vocabulary.from_taxonomy()
+    vocabulary = Glossary.from_taxonomy()
     assert split_glued_words("such as MBCTACTEMDR, and TMS", vocabulary) == "such as MBCT, ACT, EMDR, and TMS"
     assert split_glued_words("the SAMHSA and NIMH sites", vocabulary) == "the SAMHSA and NIMH sites"
     assert split_glued_words("therapy (CBT)Dialectical", vocabulary) == "therapy (CBT), Dialectical"
@@ -269,7 +269,7 @@ def test_a_plain_document_keeps_headings_lists_and_tables(taxonomy):
         "My Guide\n\nAn opening paragraph that says what the guide is about.\n\nWhat Helps\n"
         "Several things help:\n- Sleep\n- Exercise\n\n| Kind | Example |\n|---|---|\n| Talk | CBT |\n"
     )
-    document = parse_document(text, "my.txt", Vocabulary.from_taxonomy())
+    document = parse_document(text, "my.txt", Glossary.from_taxonomy())
     assert document.title == "My Guide"
     assert document.summary == "An opening paragraph that says what the guide is about."
     assert "## What Helps" in document.body

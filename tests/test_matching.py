@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from directory.matching import WEIGHTS, Answers, find_matches
+from finder.matching import WEIGHTS, Answers, find_matches
 
 pytestmark = pytest.mark.django_db
 

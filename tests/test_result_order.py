@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from directory import facet_index
-from directory.filters import ProviderFilter
 from directory.models import Modality, Provider
+from directory.search import facet_index
+from directory.search.filters import ProviderFilter
+from directory.search.results import SearchResults
 
 FILTERS = {
     "modality": ["cbt", "dbt", "emdr"],
@@ -45,7 +46,7 @@ def search_at_page(
 
 
 def page_ids(filterset: ProviderFilter) -> list[int]:
-    page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
+    page = SearchResults(filterset).page()
     return [provider.pk for provider in page]
 
 
@@ -61,12 +62,12 @@ class TestAgainstTheDatabase:
     def test_every_page_of_a_text_search_is_the_database_ranking(self, demo, q, filters, page_size, page, sort):
         filterset, total, bottom = search_at_page({"q": q, "sort": sort}, filters, page_size, page)
         in_database_order = list(filterset.qs.values_list("pk", flat=True)[bottom:bottom + page_size])
-        assert filterset.total() == total
+        assert SearchResults(filterset).total == total
         assert page_ids(filterset) == in_database_order
 
     def test_the_searches_above_find_many_providers_across_several_pages(self, demo):
         filterset = ProviderFilter(QueryDict("q=therapy&page_size=5"), queryset=Provider.objects.published())
-        assert filterset.total() > 40
+        assert SearchResults(filterset).total > 40
         second = ProviderFilter(QueryDict("q=therapy&page_size=5&page=2"), queryset=Provider.objects.published())
         assert page_ids(filterset) != page_ids(second)
 
@@ -89,14 +90,15 @@ class TestDistanceOrderAgainstTheDatabase:
     def test_every_page_by_distance_is_the_database_order(self, demo, zip_code, radius, filters, page_size, page):
         params = {"zip": zip_code, "radius": radius, "sort": "distance"}
         filterset, total, bottom = search_at_page(params, filters, page_size, page)
-        assert filterset.total() == total
-        page = filterset.paginate(filterset.qs.for_cards(), count=filterset.total())
+        assert SearchResults(filterset).total == total
+        page = SearchResults(filterset).page()
         shown = [(provider.pk, provider.distance_miles) for provider in page]
         assert shown == list(filterset.qs.values_list("pk", "distance_miles")[bottom:bottom + page_size])
 
     def test_those_searches_find_providers_over_several_pages(self, demo):
-        assert ProviderFilter(QueryDict("zip=78701&radius=500&sort=distance"),
-                              queryset=Provider.objects.published()).total() > 20
+        query = QueryDict("zip=78701&radius=500&sort=distance")
+        filterset = ProviderFilter(query, queryset=Provider.objects.published())
+        assert SearchResults(filterset).total > 20
 
 
 @pytest.mark.django_db

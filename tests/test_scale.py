@@ -6,13 +6,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory import filters
 from directory.models import Modality, Provider
+from directory.search import results
 
 pytestmark = pytest.mark.django_db
 
 AUSTIN = {"city": "Austin", "jurisdiction": "TX", "postal_code": "78701"}
-MAX_QUERIES = 10
+# The rows, their licenses and offices, one small query for each of the six taxonomy relations, and for a
+# search by distance the offices in range and the order of providers at the same distance.
+MAX_QUERIES = 12
 
 
 def _many(make_provider, n: int) -> None:
@@ -37,7 +39,7 @@ def _get(client, path: str, params: dict | None = None) -> tuple[int, object]:
     {"state": "TX", "max_fee": "120", "condition": "depression", "telehealth": "true"},
     {"q": "provider", "credential": "LCSW"},
 ])
-def test_a_search_page_takes_at_most_ten_queries_whatever_its_size(client, make_provider, params):
+def test_a_search_page_takes_a_bounded_number_of_queries_whatever_its_size(client, make_provider, params):
     _many(make_provider, 30)
     _get(client, "/providers/", params)  # the first request of a process reads the taxonomy into the cache
     small, _ = _get(client, "/providers/", {**params, "page_size": 2})
@@ -46,7 +48,7 @@ def test_a_search_page_takes_at_most_ten_queries_whatever_its_size(client, make_
     assert response.content.decode().count('class="provider-card"') > 2
 
 
-def test_the_api_takes_at_most_ten_queries_whatever_the_page_size(client, make_provider):
+def test_the_api_takes_a_bounded_number_of_queries_whatever_the_page_size(client, make_provider):
     _many(make_provider, 30)
     params = {"modality": "cbt", "zip": "78701", "sort": "fee"}
     _get(client, "/api/providers/", params)
@@ -57,7 +59,7 @@ def test_the_api_takes_at_most_ten_queries_whatever_the_page_size(client, make_p
     assert response.json()["results"][0]["languages"] == ["en", "es"]
 
 
-def test_a_profile_and_the_fit_finder_take_at_most_ten_queries(client, make_provider):
+def test_a_profile_and_the_fit_finder_take_a_bounded_number_of_queries(client, make_provider):
     _many(make_provider, 5)
     slug = Provider.objects.order_by("name").first().slug
     _get(client, f"/providers/{slug}/")
@@ -120,7 +122,7 @@ def test_a_deep_page_lists_the_same_providers_as_reading_every_row(client, make_
     _many(make_provider, 25)
     params = {"page_size": 4, "page": 5, "sort": "fee"}
     shallow = client.get("/api/providers/", params).json()["results"]
-    monkeypatch.setattr(filters.DeferredJoinPaginator, "deferred_from", 0)
+    monkeypatch.setattr(results.DeferredJoinPaginator, "deferred_from", 0)
     deep = client.get("/api/providers/", params).json()["results"]
     assert [r["slug"] for r in deep] == [r["slug"] for r in shallow]
     assert [r["fees"]["standard"] for r in deep] == [106.0, 107.0, 108.0, 109.0]

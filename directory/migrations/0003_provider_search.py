@@ -37,7 +37,7 @@ def drop_indexes(apps, schema_editor):
 
 
 def fill_vectors(apps, schema_editor):
-    from directory.search import refresh_search_vectors
+    from directory.search.text import refresh_search_vectors
 
     if schema_editor.connection.vendor == "postgresql":
         refresh_search_vectors()

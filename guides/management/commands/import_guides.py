@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from guides.glossary import Glossary
 from guides.importer import fixture_json, read_documents, save_guides
-from guides.vocabulary import Vocabulary
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="Write the imported guides here as a loaddata fixture.")
 
     def handle(self, *args, paths: list[Path], output: Path | None, **options) -> None:
-        documents, errors = read_documents(paths, Vocabulary.from_taxonomy())
+        documents, errors = read_documents(paths, Glossary.from_taxonomy())
         if errors:
             raise CommandError("Nothing was imported:\n" + "\n".join(f"  {error}" for error in errors))
         guides = save_guides(documents)

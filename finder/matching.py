@@ -14,25 +14,19 @@ from urllib.parse import urlencode
 
 from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
-from pyroaring import BitMap
 
-from . import facet_index, geo
-from .jurisdictions import jurisdiction_name
-from .models import (
-    License,
-    Modality,
-    NextStepRule,
-    Provider,
-    Resource,
-    costs_at_most,
-    has_office,
-    linked_to_any,
-    offices_within,
-)
-from .taxonomy import Snapshot, guide_index, snapshot
+from directory import geo
+from directory.jurisdictions import jurisdiction_name
+from directory.models import License, Provider, Resource, linked_to_any, money, specializes_in
+from directory.search import facet_index
+from directory.search.fields import DEFAULT_RADIUS
+from directory.search.rules import Criteria
+from directory.taxonomy import Snapshot, snapshot
+from directory.wording import join_words
+
+from .recommendations import Suggestion, recommended_guides, suggested_next_steps
 
 MEDICATION = "medication-management"
-DEFAULT_RADIUS = 25
 WIDER_RADIUS = 100
 RECENT_ACCEPTING_DAYS = 30
 RECENT_VERIFICATION_DAYS = 365
@@ -125,12 +119,6 @@ class Match:
 
 
 @dataclass
-class Suggestion:
-    modality: Modality
-    why: str
-
-
-@dataclass
 class Relaxation:
     """One answer, changed, that would give results: offered as a link."""
 
@@ -158,81 +146,66 @@ class MatchResult:
 # --- Hard rules --------------------------------------------------------------------------
 
 
+def criteria(answers: Answers) -> Criteria:
+    """The contract's hard rules for these answers, as the search's declared rules (directory.search.rules):
+    accepting new clients, licensed where the person is, a way to meet them, within budget or insurance,
+    their language and age group, and a prescriber when they need one."""
+    taxonomy = snapshot()
+    values = {
+        "accepting": True,
+        "state": answers.where,
+        "radius": answers.radius,
+        "language": taxonomy.chosen("language", [answers.language.lower()]),
+        "age_group": taxonomy.chosen("age_group", [answers.age_group]),
+        "prescriber": answers.prescriber,
+    }
+    # In person: an office within reach of the ZIP code, else in the state (the in_person rule with a state).
+    in_person = {"zip": answers.zip} if answers.centre is not None else {"in_person": True}
+    any_of = []
+    if answers.mode == "in_person":
+        values.update(in_person)
+    elif answers.mode == "telehealth":
+        values["telehealth"] = True
+    else:
+        any_of.append({"telehealth": True, **in_person})
+    affordable = {}
+    if answers.budget is not None:
+        affordable["max_fee"] = answers.budget
+    if answers.insurance:
+        affordable["insurance"] = taxonomy.chosen("insurance", [answers.insurance])
+    if affordable:
+        any_of.append(affordable)
+    return Criteria(values, any_of)
+
+
 def eligible(answers: Answers) -> QuerySet[Provider]:
     """Providers who can actually see this person: the contract's hard rules, as filters."""
-    where = answers.where
-    qs = Provider.objects.published().accepting().licensed_in(where)
-    centre = answers.centre
-    if centre is not None:
-        qs = qs.with_distance(centre, answers.radius)
-        meets_in_person = Q(distance_miles__isnull=False)
-    else:
-        meets_in_person = Q(has_office(where))
-    if answers.mode == "in_person":
-        qs = qs.filter(meets_in_person)
-    elif answers.mode == "telehealth":
-        qs = qs.offering_telehealth()
-    else:
-        qs = qs.filter(Q(telehealth=True) | meets_in_person)
-    if answers.budget is not None or answers.insurance:
-        affordable = costs_at_most(answers.budget) if answers.budget is not None else Q(pk__in=[])
-        if answers.insurance:
-            affordable |= Q(linked_to_any("insurance", [answers.insurance]))
-        qs = qs.filter(affordable)
-    qs = qs.speaking([answers.language]).serving_age_groups([answers.age_group])
-    return qs.prescribers(answers.prescriber)
+    return criteria(answers).queryset(Provider.objects.published())
 
 
 def eligible_count(answers: Answers) -> int:
-    """How many providers eligible() finds, from the facet index (no COUNT over the table): the same
-    rules over its bitmaps, with the offices in range, when there is a ZIP code, from the database.
-    Tests hold the two together."""
-    index = facet_index.current()
-    where = answers.where
-    found = index.published & index.features["accepting"]
-    if where:
-        found &= index.licensed.get(where.upper(), BitMap())
-    if answers.mode == "telehealth":
-        found &= index.features["telehealth"]
-    else:
-        centre = answers.centre
-        if centre is not None:
-            meets_in_person = BitMap(offices_within(centre, answers.radius).values_list("provider_id", flat=True))
-        else:
-            meets_in_person = index.offices.get(where.upper(), BitMap()) if where else index.features["in_person"]
-        found &= meets_in_person if answers.mode == "in_person" else index.features["telehealth"] | meets_in_person
-    if answers.budget is not None or answers.insurance:
-        affordable = index.costing_at_most(answers.budget) if answers.budget is not None else BitMap()
-        if answers.insurance:
-            affordable |= index.linked_to_any("insurance", [answers.insurance])
-        found &= affordable
-    if answers.language:
-        found &= index.linked_to_any("languages", [answers.language.lower()])
-    if answers.age_group:
-        found &= index.linked_to_any("age_groups", [answers.age_group])
-    if answers.prescriber:
-        found &= index.features["prescriber"]
-    return len(found)
+    """How many providers eligible() finds, from the facet index (no COUNT over the table)."""
+    return len(criteria(answers).providers(facet_index.current()))
 
 
 # --- Ranking -----------------------------------------------------------------------------
 
 
-def _points(answers: Answers, lookups: Lookups) -> dict[str, tuple[Q | None, int]]:
+def _points(answers: Answers, taxonomy: Snapshot) -> dict[str, tuple[Q | None, int]]:
     """The soft preferences that apply to these answers: name -> (condition, weight)."""
     today = timezone.localdate()
     points: dict[str, tuple[Q | None, int]] = {}
     # Correlated EXISTS conditions: evaluated for the eligible providers only, never for the whole table.
     if answers.concerns:
-        concerns = [*answers.concerns, *sorted(lookups.narrower_than(answers.concerns))]
-        points["concern"] = (Q(linked_to_any("conditions", concerns)), 0)
+        points["concern"] = (Q(specializes_in(taxonomy.chosen("condition", answers.concerns))), 0)
     if answers.modalities:
-        points["preferred_modality"] = (Q(linked_to_any("modalities", list(answers.modalities))), 0)
+        wanted = taxonomy.chosen("modality", answers.modalities)
+        points["preferred_modality"] = (Q(linked_to_any("modalities", wanted)), 0)
     if answers.tried:
-        alternatives = lookups.untried(answers, evidence_based_only=True)
+        alternatives = untried(answers, taxonomy, evidence_based_only=True)
         points["alternative"] = (Q(linked_to_any("modalities", alternatives)), 0)
     if answers.format:
-        points["format"] = (Q(linked_to_any("formats", [answers.format])), 0)
+        points["format"] = (Q(linked_to_any("formats", taxonomy.chosen("format", [answers.format]))), 0)
     if answers.gender:
         points["gender"] = (Q(gender=answers.gender), 0)
     if answers.centre is not None:
@@ -248,9 +221,11 @@ def _points(answers: Answers, lookups: Lookups) -> dict[str, tuple[Q | None, int
     return {name: (condition, WEIGHTS[name]) for name, (condition, _) in points.items()}
 
 
-def ranked(qs: QuerySet[Provider], answers: Answers, lookups: Lookups) -> tuple[QuerySet[Provider], int]:
-    """qs ordered best first, with raw_score annotated; also the most points possible."""
-    points = _points(answers, lookups)
+def ranked(qs: QuerySet[Provider], answers: Answers, taxonomy: Snapshot) -> tuple[QuerySet[Provider], int]:
+    """qs ordered best first, with raw_score (and distance_miles, with a ZIP code) annotated; also the most
+    points possible."""
+    qs = qs.with_distance(answers.centre, answers.radius)
+    points = _points(answers, taxonomy)
     terms = []
     for name, (condition, weight) in points.items():
         if name == "distance":
@@ -265,8 +240,8 @@ def ranked(qs: QuerySet[Provider], answers: Answers, lookups: Lookups) -> tuple[
         raw = raw + term
     if answers.tried:
         # A provider whose only approaches are ones the person tried ranks below everyone else.
-        offers_untried = Q(linked_to_any("modalities", lookups.untried(answers, False)))
-        offers_tried = Q(linked_to_any("modalities", list(answers.tried)))
+        offers_untried = Q(linked_to_any("modalities", untried(answers, taxonomy, evidence_based_only=False)))
+        offers_tried = Q(linked_to_any("modalities", taxonomy.chosen("modality", answers.tried)))
         tier = Case(When(~offers_untried & offers_tried, then=Value(0)), default=Value(1), output_field=IntegerField())
     else:
         tier = Value(1, output_field=IntegerField())
@@ -274,30 +249,21 @@ def ranked(qs: QuerySet[Provider], answers: Answers, lookups: Lookups) -> tuple[
     return qs, sum(weight for _, weight in points.values())
 
 
+def untried(answers: Answers, taxonomy: Snapshot, evidence_based_only: bool) -> list:
+    """The approaches the person has not tried (evidence-based ones only, when asked)."""
+    return [
+        m for m in taxonomy.modalities
+        if m.slug not in answers.tried and (m.evidence_based or not evidence_based_only)
+    ]
+
+
 # --- Reasons and cautions ----------------------------------------------------------------
 
 
-def _money(amount: Decimal) -> str:
-    return f"${amount:,.0f}" if amount == amount.to_integral_value() else f"${amount:,.2f}"
-
-
-def _join(names: list[str]) -> str:
-    """"A", "A and B", "A, B and C"."""
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _short(modality: Modality) -> str:
-    """CBT rather than Cognitive Behavioral Therapy (CBT), where the name carries an abbreviation."""
-    if modality.name.endswith(")") and "(" in modality.name:
-        return modality.name[modality.name.rindex("(") + 1 : -1]
-    return modality.name
-
-
-def explain(provider: Provider, answers: Answers, lookups: Lookups) -> tuple[list[str], list[str]]:
+def explain(provider: Provider, answers: Answers, taxonomy: Snapshot) -> tuple[list[str], list[str]]:
     """Plain-language reasons this provider fits, and cautions worth knowing before calling."""
     today = timezone.localdate()
+    known = taxonomy.by_key("modality")
     reasons: list[str] = []
     cautions: list[str] = []
     licenses = list(provider.licenses.all())
@@ -318,35 +284,35 @@ def explain(provider: Provider, answers: Answers, lookups: Lookups) -> tuple[lis
         reasons.append(f"{place}, with an office in the state")
 
     if answers.concerns:
-        concerns = set(answers.concerns) | lookups.narrower_than(answers.concerns)
+        concerns = set(answers.concerns) | taxonomy.narrower(answers.concerns)
         specialties = [c for c in provider.conditions.all() if c.slug in concerns]
         if specialties:
-            reasons.append(f"Specializes in {_join([c.name.lower() for c in specialties])}")
+            reasons.append(f"Specializes in {join_words([c.name.lower() for c in specialties])}")
 
     if answers.modalities:
         wanted = [m for m in modalities if m.slug in answers.modalities]
         if wanted:
-            reasons.append(f"Offers {_join([_short(m) for m in wanted])}, which you asked about")
+            reasons.append(f"Offers {join_words([m.short_name for m in wanted])}, which you asked about")
 
     if answers.tried:
-        tried = [lookups.modalities[s] for s in answers.tried if s in lookups.modalities]
-        tried_text = _join([_short(m) for m in tried])
+        tried = [known[s] for s in answers.tried if s in known]
+        tried_text = join_words([m.short_name for m in tried])
         alternatives = [
-            _short(m) for m in modalities if lookups.modalities[m.slug].evidence_based and m.slug not in answers.tried
+            m.short_name for m in modalities if known[m.slug].evidence_based and m.slug not in answers.tried
         ][:2]
         if alternatives:
             noun = "an alternative" if len(alternatives) == 1 else "alternatives"
-            reasons.append(f"Offers {_join(alternatives)}, {noun} to {tried_text}, which you said did not help")
+            reasons.append(f"Offers {join_words(alternatives)}, {noun} to {tried_text}, which you said did not help")
         elif offered and offered <= set(answers.tried):
             cautions.append(f"Offers only approaches you said did not help ({tried_text})")
 
     if answers.budget is not None and provider.lowest_fee is not None and provider.lowest_fee <= answers.budget:
         if provider.has_sliding_scale:
             reasons.append(
-                f"Sliding scale from {_money(provider.sliding_scale_min)} fits your {_money(answers.budget)} budget"
+                f"Sliding scale from {money(provider.sliding_scale_min)} fits your {money(answers.budget)} budget"
             )
         else:
-            reasons.append(f"Session fee of {_money(provider.standard_fee)} fits your {_money(answers.budget)} budget")
+            reasons.append(f"Session fee of {money(provider.standard_fee)} fits your {money(answers.budget)} budget")
     if answers.insurance:
         plans = [p for p in provider.insurance.all() if p.slug == answers.insurance]
         if plans:
@@ -356,11 +322,11 @@ def explain(provider: Provider, answers: Answers, lookups: Lookups) -> tuple[lis
         prescribing = sorted({lic.credential_type.name for lic in licenses if lic.credential_type.can_prescribe})
         reasons.append(f"Can prescribe medication ({', '.join(prescribing)})")
     if answers.language:
-        reasons.append(f"Speaks {lookups.languages.get(answers.language, answers.language)}")
+        reasons.append(f"Speaks {taxonomy.names('language').get(answers.language, answers.language)}")
     if answers.age_group:
-        reasons.append(f"Sees {lookups.age_groups.get(answers.age_group, answers.age_group).lower()}")
+        reasons.append(f"Sees {taxonomy.names('age_group').get(answers.age_group, answers.age_group).lower()}")
     if answers.format and any(f.slug == answers.format for f in provider.formats.all()):
-        reasons.append(f"Offers {lookups.formats.get(answers.format, answers.format).lower()} sessions")
+        reasons.append(f"Offers {taxonomy.names('format').get(answers.format, answers.format).lower()} sessions")
     if answers.gender and provider.gender == answers.gender:
         reasons.append(f"Is a {provider.get_gender_display().lower()}, as you preferred")
     if provider.free_consultation:
@@ -379,110 +345,6 @@ def explain(provider: Provider, answers: Answers, lookups: Lookups) -> tuple[lis
     if answers.budget is not None and answers.insurance and provider.lowest_fee is None:
         cautions.append("No fee listed: ask about cost when you call")
     return reasons, cautions
-
-
-@dataclass
-class Lookups:
-    """Taxonomy names and rules for one request, from the cached snapshot rather than the database."""
-
-    modalities: dict[str, Modality]
-    languages: dict[str, str]
-    age_groups: dict[str, str]
-    formats: dict[str, str]
-    broader: dict[str, str]
-    taxonomy: Snapshot
-    rules: tuple[NextStepRule, ...]
-    crisis_resources: tuple[Resource, ...]
-
-    @classmethod
-    def load(cls) -> Lookups:
-        taxonomy = snapshot()
-        return cls(
-            modalities=taxonomy.by_key("modalities"),
-            languages=taxonomy.names("languages"),
-            age_groups=taxonomy.names("age_groups"),
-            formats=taxonomy.names("formats"),
-            broader=taxonomy.broader(),
-            taxonomy=taxonomy,
-            rules=taxonomy.next_step_rules,
-            crisis_resources=taxonomy.crisis_resources,
-        )
-
-    def narrower_than(self, concerns) -> set[str]:
-        """Conditions that count for these (a TRD specialist counts for depression)."""
-        return self.taxonomy.narrower(concerns)
-
-    def broader_than(self, concerns) -> set[str]:
-        """Conditions these are a kind of (advice about depression applies to TRD)."""
-        return {self.broader[slug] for slug in concerns if slug in self.broader}
-
-    def untried(self, answers: Answers, evidence_based_only: bool) -> list[str]:
-        return [
-            slug for slug, m in self.modalities.items()
-            if slug not in answers.tried and (m.evidence_based or not evidence_based_only)
-        ]
-
-
-# --- Beyond the list ---------------------------------------------------------------------
-
-
-def suggested_next_steps(answers: Answers, lookups: Lookups) -> list[Suggestion]:
-    """Approaches worth reading about when something did not help, from the editable rules."""
-    if not answers.tried:
-        return []
-    concerns = set(answers.concerns) | lookups.broader_than(answers.concerns)
-    suggestions: dict[str, Suggestion] = {}
-    for rule in lookups.rules:
-        if rule.suggest.slug in answers.tried and not rule.even_if_tried:
-            continue
-        if rule.condition and rule.condition.slug not in concerns:
-            continue
-        if rule.after and rule.after.slug not in answers.tried:
-            continue
-        if rule.after_any_therapy and not answers.tried_therapy:
-            continue
-        if rule.after_medication and not answers.tried_medication:
-            continue
-        suggestions.setdefault(rule.suggest.slug, Suggestion(rule.suggest, rule.why))
-    return list(suggestions.values())
-
-
-# Guide topics (guides.models.Topic values) the fit finder recommends from.
-NOT_WORKING = "when-therapy-is-not-working"
-TREATMENT_RESISTANCE = "treatment-resistance"
-FINDING = "finding-a-provider"
-MAX_GUIDES = 3
-
-
-def recommended_guides(answers: Answers, suggestions: list[Suggestion], lookups: Lookups) -> list[dict[str, str]]:
-    """A few guides worth reading next, each with why, most specific first."""
-    concerns = set(answers.concerns) | lookups.broader_than(answers.concerns) | lookups.narrower_than(answers.concerns)
-    suggested = {s.modality.slug: s.modality for s in suggestions}
-    picks: dict[str, str] = {}
-    for guide in guide_index():
-        if answers.tried and guide.topic == TREATMENT_RESISTANCE and (not concerns or guide.conditions & concerns):
-            picks.setdefault(guide.slug, "You said treatment has not helped: this guide explains treatment "
-                                         "resistance and the options beyond the first treatments.")
-    for guide in guide_index():
-        if answers.tried and guide.topic == NOT_WORKING:
-            picks.setdefault(guide.slug, "You said something has not helped: this guide covers signs therapy is "
-                                         "not working and what to do next.")
-    for guide in guide_index():
-        covered = [suggested[slug] for slug in sorted(guide.modalities & set(suggested))][:3]
-        if covered:
-            names = _join([_short(m) for m in covered])
-            picks.setdefault(guide.slug, f"Explains {names}, approaches worth asking about.")
-    for guide in guide_index():
-        if concerns and guide.conditions & concerns and not answers.tried:
-            picks.setdefault(guide.slug, "Discusses what you said brings you here.")
-    for guide in guide_index():
-        if guide.topic == FINDING:
-            picks.setdefault(guide.slug, "How to choose a provider who fits: credentials, approach and cost.")
-    by_slug = {guide.slug: guide for guide in guide_index()}
-    return [
-        {"slug": slug, "title": by_slug[slug].title, "url": by_slug[slug].url, "why": why}
-        for slug, why in list(picks.items())[:MAX_GUIDES]
-    ]
 
 
 RELAXATIONS: list[tuple[str, str, dict]] = [
@@ -513,24 +375,25 @@ def relaxations(answers: Answers) -> list[Relaxation]:
 
 def find_matches(answers: Answers) -> MatchResult:
     """Ranked providers who can see this person, with reasons, next steps and crisis lines."""
-    lookups = Lookups.load()
+    taxonomy = snapshot()
     candidates = eligible(answers)
-    ordered, most_points = ranked(candidates, answers, lookups)
+    ordered, most_points = ranked(candidates, answers, taxonomy)
     top = list(ordered.for_cards()[: answers.limit])
     matches = []
     for provider in top:
-        reasons, cautions = explain(provider, answers, lookups)
+        reasons, cautions = explain(provider, answers, taxonomy)
         score = round(100 * provider.raw_score / most_points) if most_points else 0
         matches.append(Match(provider, max(0, min(100, score)), reasons, cautions,
                              getattr(provider, "distance_miles", None)))
     total = len(matches) if len(matches) < answers.limit else eligible_count(answers)
-    suggestions = suggested_next_steps(answers, lookups)
+    suggestions = suggested_next_steps(answers.concerns, answers.tried, answers.tried_therapy,
+                                       answers.tried_medication)
     return MatchResult(
         answers=answers,
         matches=matches,
         total=total,
         suggestions=suggestions,
-        guides=recommended_guides(answers, suggestions, lookups),
-        crisis_resources=list(lookups.crisis_resources),
+        guides=recommended_guides(answers.concerns, answers.tried, suggestions),
+        crisis_resources=list(taxonomy.crisis_resources),
         relaxations=relaxations(answers) if not matches else [],
     )

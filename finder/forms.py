@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from django import forms
 
-from . import geo
-from .filters import TRUE_VALUES, JurisdictionField, YesField, YesWidget, ZipField
-from .jurisdictions import JURISDICTION_CHOICES
-from .matching import DEFAULT_RADIUS, MEDICATION, Answers
-from .models import Provider
-from .taxonomy import Snapshot, snapshot
+from directory import geo
+from directory.jurisdictions import JURISDICTION_CHOICES
+from directory.models import Provider
+from directory.search.fields import (
+    DEFAULT_RADIUS,
+    MAX_RADIUS,
+    TRUE_VALUES,
+    JurisdictionField,
+    YesField,
+    YesWidget,
+    ZipField,
+)
+from directory.taxonomy import Snapshot, snapshot
+
+from .matching import MEDICATION, Answers
 
 NOT_SURE = "not-sure"
 
@@ -23,7 +32,7 @@ def yes_no(label: str) -> YesField:
 def _tried_choices(taxonomy: Snapshot) -> list[tuple[str, str]]:
     return [
         (slug, "Medication (for example antidepressants)" if slug == MEDICATION else name)
-        for slug, name in taxonomy.choices("modalities")
+        for slug, name in taxonomy.choices("modality")
     ]
 
 
@@ -43,9 +52,9 @@ class MatchForm(forms.Form):
     )
     zip = ZipField(required=False, label="ZIP code", max_length=10)
     radius = forms.IntegerField(
-        required=False, min_value=1, max_value=500, label="How far can you travel? (miles)",
-        error_messages={"min_value": "Choose a distance from 1 to 500 miles.",
-                        "max_value": "Choose a distance from 1 to 500 miles."},
+        required=False, min_value=1, max_value=MAX_RADIUS, label="How far can you travel? (miles)",
+        error_messages={"min_value": f"Choose a distance from 1 to {MAX_RADIUS} miles.",
+                        "max_value": f"Choose a distance from 1 to {MAX_RADIUS} miles."},
     )
     mode = forms.ChoiceField(
         required=False, label="How would you like to meet?", widget=forms.RadioSelect,
@@ -80,13 +89,13 @@ class MatchForm(forms.Form):
             self.data["mode"] = "either"
         taxonomy = snapshot()
         any_choice = [("", "Any")]
-        self.fields["concern"].choices = [*taxonomy.choices("conditions"), (NOT_SURE, "Not sure")]
+        self.fields["concern"].choices = [*taxonomy.choices("condition"), (NOT_SURE, "Not sure")]
         self.fields["tried"].choices = _tried_choices(taxonomy)
-        self.fields["modality"].choices = taxonomy.choices("modalities")
-        self.fields["insurance"].choices = [("", "No insurance / paying myself"), *taxonomy.choices("insurance_plans")]
-        self.fields["language"].choices = any_choice + taxonomy.choices("languages")
-        self.fields["format"].choices = any_choice + taxonomy.choices("formats")
-        self.fields["age_group"].choices = any_choice + taxonomy.choices("age_groups")
+        self.fields["modality"].choices = taxonomy.choices("modality")
+        self.fields["insurance"].choices = [("", "No insurance / paying myself"), *taxonomy.choices("insurance")]
+        self.fields["language"].choices = any_choice + taxonomy.choices("language")
+        self.fields["format"].choices = any_choice + taxonomy.choices("format")
+        self.fields["age_group"].choices = any_choice + taxonomy.choices("age_group")
         self.fields["gender"].choices = any_choice + list(Provider.Gender.choices)
         for name in ("insurance", "language", "format", "age_group", "gender"):
             self.fields[name].error_messages["invalid_choice"] = f"%(value)s is not a {name.replace('_', ' ')} we know."

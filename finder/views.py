@@ -9,9 +9,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.vary import vary_on_headers
 
-from .match_form import MatchForm
+from directory.serializers import provider_json
+
+from .forms import MatchForm
 from .matching import MatchResult, find_matches
-from .serializers import provider_json
 
 # Answers are health information: no shared cache may keep the page, and the browser need not either.
 private = cache_control(private=True, no_store=True, max_age=0)
@@ -27,7 +28,7 @@ def match(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = request.get_full_path()
         return response
-    template = "directory/_match_results.html" if request.htmx and result is not None else "directory/match.html"
+    template = "finder/_match_results.html" if request.htmx and result is not None else "finder/match.html"
     return render(request, template, {"form": form, "result": result})
 
 

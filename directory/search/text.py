@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from django.db import connection, models
 from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
+from django.db.models.signals import m2m_changed, post_save
+
+from ..models import Condition, Modality, Provider
 
 SEARCH_CONFIG = "english"
 MAX_QUERY_LENGTH = 200
@@ -64,8 +67,6 @@ def _postgres_matching(queryset: models.QuerySet, text: str) -> models.QuerySet:
 
 
 def _plain_matching(queryset: models.QuerySet, text: str) -> models.QuerySet:
-    from .models import Condition, Modality, Provider
-
     for word in text.split():
         modality = Modality.objects.filter(
             Q(name__icontains=word) | Q(aliases__icontains=word) | Q(slug__iexact=word),
@@ -103,8 +104,6 @@ def refresh_search_vectors(provider_ids: Iterable[int] | None = None) -> None:
     """
     if not uses_postgres():
         return
-    from .models import Provider
-
     if provider_ids is None:
         ids = list(Provider.objects.order_by("pk").values_list("pk", flat=True))
     else:
@@ -116,8 +115,6 @@ def refresh_search_vectors(provider_ids: Iterable[int] | None = None) -> None:
 
 def _term_names_sql(relation: str) -> str:
     """provider_id and the names and aliases of its terms of one relation, for the providers in %(ids)s."""
-    from .models import Provider
-
     quote = connection.ops.quote_name
     field = Provider._meta.get_field(relation)
     through = field.remote_field.through._meta
@@ -135,8 +132,6 @@ def _term_names_sql(relation: str) -> str:
 
 
 def _refresh_sql() -> str:
-    from .models import Provider
-
     table = connection.ops.quote_name(Provider._meta.db_table)
 
     def vector(text: str, weight: str) -> str:
@@ -182,10 +177,6 @@ def _term_saved(sender, instance, raw=False, created=False, **kwargs) -> None:
 
 def connect_signals() -> None:
     """Keep vectors current when a provider, its approaches or conditions, or a term's name change."""
-    from django.db.models.signals import m2m_changed, post_save
-
-    from .models import Condition, Modality, Provider
-
     post_save.connect(_provider_saved, sender=Provider, dispatch_uid="search_provider_saved")
     for relation, term in ((Provider.modalities, Modality), (Provider.conditions, Condition)):
         m2m_changed.connect(

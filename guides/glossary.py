@@ -14,7 +14,7 @@ _PARENTHETICAL = re.compile(r"\s*\(([^)]*)\)\s*$")
 
 
 @dataclass(frozen=True)
-class Term:
+class Entry:
     kind: str  # "modality" or "condition"
     slug: str
     name: str
@@ -24,7 +24,7 @@ class Term:
 
 @dataclass(frozen=True)
 class Mention:
-    term: Term
+    term: Entry
     start: int
     end: int
     text: str
@@ -48,19 +48,19 @@ def _pattern(phrase: str) -> str:
 
 
 @dataclass
-class Vocabulary:
-    terms: list[Term]
+class Glossary:
+    terms: list[Entry]
     _regex: re.Pattern | None = field(default=None, repr=False)
-    _by_phrase: dict[str, Term] = field(default_factory=dict, repr=False)
+    _by_phrase: dict[str, Entry] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_taxonomy(cls) -> Vocabulary:
+    def from_taxonomy(cls) -> Glossary:
         terms = [
-            Term("modality", m.slug, m.name, m.get_absolute_url(), tuple(_phrases(m.name, m.alias_list())))
+            Entry("modality", m.slug, m.name, m.get_absolute_url(), tuple(_phrases(m.name, m.alias_list())))
             for m in Modality.objects.all()
         ]
         terms += [
-            Term("condition", c.slug, c.name, c.get_absolute_url(), tuple(_phrases(c.name, c.alias_list())))
+            Entry("condition", c.slug, c.name, c.get_absolute_url(), tuple(_phrases(c.name, c.alias_list())))
             for c in Condition.objects.all()
         ]
         return cls(terms)
@@ -94,7 +94,7 @@ class Vocabulary:
             found.append(Mention(self._by_phrase[key], match.start(), match.end(), match.group(0)))
         return found
 
-    def count(self, text: str) -> Counter[Term]:
+    def count(self, text: str) -> Counter[Entry]:
         return Counter(m.term for m in self.mentions(text))
 
     def abbreviations(self) -> set[str]:

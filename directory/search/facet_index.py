@@ -10,7 +10,7 @@ The index is a cache of the database, read with a handful of queries and kept in
 Django's cache (so other processes need not read it again) until a provider, license, office or term
 changes, or CACHE_SECONDS pass. The index answers "how many" and, for the searches whose order is
 known without an ORDER BY over the table (free text by relevance, distance), "which ids on this page";
-the rows themselves are always read from the database (directory.filters.ProviderFilter).
+the rows themselves are always read from the database (directory.search.results).
 
 Free text and distance are not indexed: their providers come from the database and are intersected.
 The providers a free-text query finds, best match first, are remembered beside this process's copy of
@@ -35,10 +35,10 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from pyroaring import BitMap
 
-from .models import TERM_RELATIONS, CredentialType, License, Office, Provider
-from .search import clean_query
-from .shared_copy import SharedCopy
-from .taxonomy import snapshot
+from ..models import CredentialType, License, Office, Provider, Term
+from ..shared_copy import SharedCopy
+from ..taxonomy import KINDS, RELATIONS, snapshot
+from .text import clean_query, matching
 
 # Each process of a deployment without a shared cache (REDIS_URL) keeps its own copy: bound how stale
 # its counts can be after an edit made in another process.
@@ -46,25 +46,10 @@ CACHE_SECONDS = 300
 # Free-text queries whose matches this process remembers (at most some 230 KB each at 57,000 matches).
 TEXT_QUERIES_KEPT = 32
 
-# Search parameters (ProviderFilter) -> the taxonomy relation each filters on.
-TERM_FILTERS = {
-    "modality": "modalities",
-    "condition": "conditions",
-    "format": "formats",
-    "age_group": "age_groups",
-    "language": "languages",
-    "insurance": "insurance",
-}
-# Yes/no search parameters the index answers directly, and the feature bitmap each one reads.
-FEATURE_FILTERS = ("prescriber", "telehealth", "sliding_scale", "free_consultation", "accepting", "verified")
-# Every search parameter the index answers; the others (free text, ZIP) come from the database.
-INDEXED_FILTERS = frozenset({*TERM_FILTERS, *FEATURE_FILTERS, "credential", "state", "in_person", "max_fee"})
-
-
 @dataclass(frozen=True)
 class FacetIndex:
     published: BitMap
-    terms: dict[str, dict[int, BitMap]]  # relation -> term id -> providers
+    terms: dict[str, dict[int, BitMap]]  # taxonomy parameter (modality, ...) -> term id -> providers
     credentials: dict[int, BitMap]  # credential type id -> providers holding one
     licensed: dict[str, BitMap]  # jurisdiction -> providers licensed there
     offices: dict[str, BitMap]  # jurisdiction -> providers with an office there
@@ -72,39 +57,9 @@ class FacetIndex:
     fees: tuple[Decimal, ...]  # every published provider's lowest fee, ascending ...
     fee_providers: tuple[int, ...]  # ... and whose fee it is
 
-    def matching(self, data: dict[str, Any]) -> BitMap:
-        """The published providers meeting the indexed search filters in data (ProviderFilter's cleaned_data).
-
-        The same rules as the ProviderQuerySet methods the filters call; tests hold the two together.
-        """
-        found = BitMap(self.published)
-        taxonomy = snapshot()
-        for name, relation in TERM_FILTERS.items():
-            terms = data.get(name) or []
-            if name == "condition":
-                also = taxonomy.narrower({term.key for term in terms})
-                terms = [*terms, *(term for term in taxonomy.conditions if term.key in also)]
-            if terms:
-                found &= self.any_of(self.terms[relation], [term.pk for term in terms])
-        if data.get("credential"):
-            found &= self.any_of(self.credentials, [kind.pk for kind in data["credential"]])
-        state = data.get("state")
-        if state:
-            found &= self.licensed.get(state, BitMap())
-        if data.get("in_person"):
-            found &= self.offices.get(state, BitMap()) if state else self.features["in_person"]
-        for name in FEATURE_FILTERS:
-            if data.get(name):
-                found &= self.features[name]
-        if data.get("max_fee") is not None:
-            found &= self.costing_at_most(data["max_fee"])
-        return found
-
-    def linked_to_any(self, relation: str, keys: list[str]) -> BitMap:
-        """Providers linked through relation (modalities, languages, ...) to a term with one of keys."""
-        wanted = set(keys)
-        terms = getattr(snapshot(), TERM_RELATIONS[relation])
-        return self.any_of(self.terms[relation], [term.pk for term in terms if term.key in wanted])
+    def any_term(self, param: str, terms: list[Term]) -> BitMap:
+        """Providers with any of these values of a taxonomy relation (modality, language, ...)."""
+        return self.any_of(self.terms[param], [term.pk for term in terms])
 
     @staticmethod
     def any_of(bitmaps: dict[Any, BitMap], keys: list) -> BitMap:
@@ -115,23 +70,17 @@ class FacetIndex:
         return BitMap(self.fee_providers[: bisect.bisect_right(self.fees, max_fee)])
 
     def counts(self, hits: BitMap) -> dict[str, dict[str, int]]:
-        """How many of hits have each facet value: {relation: {term key: n}}, {"credential": {code: n}},
-        {"jurisdiction": {code: n}} and {"features": {name: n}} with "total" among the features."""
+        """How many of hits have each value of each part of the taxonomy, and hold a license in each state:
+        {"modality": {term key: n}, ..., "credential": {code: n}, "state": {code: n}}."""
         taxonomy = snapshot()
         counts: dict[str, dict[str, int]] = {}
-        for relation, attribute in TERM_RELATIONS.items():
-            bitmaps = self.terms[relation]
-            counts[relation] = {
+        for kind in KINDS:
+            bitmaps = self.credentials if kind.relation is None else self.terms[kind.param]
+            counts[kind.param] = {
                 term.key: hits.intersection_cardinality(bitmaps[term.pk])
-                for term in getattr(taxonomy, attribute) if term.pk in bitmaps
+                for term in taxonomy.of(kind.param) if term.pk in bitmaps
             }
-        counts["credential"] = {
-            kind.code: hits.intersection_cardinality(self.credentials[kind.pk])
-            for kind in taxonomy.credential_types if kind.pk in self.credentials
-        }
-        counts["jurisdiction"] = {code: hits.intersection_cardinality(ids) for code, ids in self.licensed.items()}
-        counts["features"] = {name: hits.intersection_cardinality(ids) for name, ids in self.features.items()}
-        counts["features"]["total"] = len(hits)
+        counts["state"] = {code: hits.intersection_cardinality(ids) for code, ids in self.licensed.items()}
         return counts
 
 
@@ -162,12 +111,12 @@ def build() -> FacetIndex:
     """Read the index from the database: one query per relation, license and office families."""
     published = BitMap(Provider.objects.published().values_list("pk", flat=True))
     terms = {}
-    for relation in TERM_RELATIONS:
+    for relation, kind in RELATIONS.items():
         field = Provider._meta.get_field(relation)
         links = field.remote_field.through.objects.values_list(
             f"{field.m2m_reverse_field_name()}_id", f"{field.m2m_field_name()}_id"
         )
-        terms[relation] = grouped(links)
+        terms[kind.param] = grouped(links)
     licenses = License.objects.values_list("credential_type_id", "jurisdiction", "provider_id", "verified_on")
     prescribing = set(CredentialType.objects.filter(can_prescribe=True).values_list("pk", flat=True))
     credentials, licensed, prescribers, verified = {}, {}, [], []
@@ -241,7 +190,7 @@ def current() -> FacetIndex:
 
 
 def text_matches(text: str) -> TextMatches:
-    """The published providers text finds (ProviderQuerySet.matching_text), best first: remembered for
+    """The published providers text finds (directory.search.text.matching), best first: remembered for
     the most recent queries until the data changes (see current())."""
     current()
     text = clean_query(text)
@@ -251,7 +200,7 @@ def text_matches(text: str) -> TextMatches:
         if found is not None:
             _texts.move_to_end(key)
             return found
-    ranked = array("I", Provider.objects.published().matching_text(text).by_relevance().values_list("pk", flat=True))
+    ranked = array("I", matching(Provider.objects.published(), text).by_relevance().values_list("pk", flat=True))
     found = TextMatches(ids=BitMap(ranked), ranked=ranked)
     with _texts_lock:
         _texts[key] = found
@@ -273,10 +222,9 @@ def connect_signals() -> None:
     A term's save or delete counts too: its name is in the providers' search text, and deleting it drops
     its links without an m2m_changed signal.
     """
-    terms = [Provider._meta.get_field(relation).related_model for relation in TERM_RELATIONS]
-    for model in (Provider, License, Office, CredentialType, *terms):
+    for model in (Provider, License, Office, *(kind.model for kind in KINDS)):
         post_save.connect(forget, sender=model, dispatch_uid=f"facet-index-save-{model.__name__}")
         post_delete.connect(forget, sender=model, dispatch_uid=f"facet-index-delete-{model.__name__}")
-    for relation in TERM_RELATIONS:
+    for relation in RELATIONS:
         through = Provider._meta.get_field(relation).remote_field.through
         m2m_changed.connect(forget, sender=through, dispatch_uid=f"facet-index-{relation}")
