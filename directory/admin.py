@@ -26,6 +26,7 @@ from .models import (
     SessionFormat,
 )
 from .search import facet_index
+from .taxonomy import RELATIONS
 
 VERIFY_PERMISSION = "directory.verify_license"
 
@@ -155,7 +156,7 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ("name", "practice_name", "licenses__number", "external_id", "slug")
     search_help_text = "Search by name, practice, license number or external ID."
     prepopulated_fields = {"slug": ("name",)}
-    autocomplete_fields = ("modalities", "conditions", "formats", "age_groups", "languages", "insurance")
+    autocomplete_fields = tuple(RELATIONS)  # every part of the taxonomy a provider holds
     inlines = [LicenseInline, OfficeInline]
     actions = ["publish", "unpublish", "mark_checked_today"]
     readonly_fields = ("created", "updated")

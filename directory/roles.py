@@ -6,16 +6,18 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
+from .taxonomy import KINDS
+
 EDITORS = "editors"
 VERIFIERS = "verifiers"
 
-# Models editors add and change (app label, model name); Report is reviewed, not added.
+# Models editors add and change (app label, model name): the providers, every part of the taxonomy, and the
+# content of the other apps (named, not imported: this app depends on none of them). Report is reviewed,
+# not added.
 EDITED_MODELS = [
     ("directory", "provider"), ("directory", "license"), ("directory", "office"),
-    ("directory", "modality"), ("directory", "condition"), ("directory", "credentialtype"),
-    ("directory", "sessionformat"), ("directory", "agegroup"), ("directory", "language"),
-    ("directory", "insuranceplan"), ("directory", "resource"),
-    ("guides", "guide"), ("finder", "nextsteprule"),
+    *(("directory", kind.model._meta.model_name) for kind in KINDS),
+    ("directory", "resource"), ("guides", "guide"), ("finder", "nextsteprule"),
 ]
 REVIEWED_MODELS = [("directory", "report")]
 
