@@ -26,6 +26,10 @@ from .filters import DEFAULT_PAGE_SIZE, ProviderFilter
 from .rules import Criteria
 
 
+# The parts of the search page where yes/no filters sit (Rule.group), in the page's order.
+FEATURE_GROUPS = ("meet", "fees", "availability", "credential", "more")
+
+
 class SearchResults:
     def __init__(self, filterset: ProviderFilter) -> None:
         self.filterset = filterset
@@ -177,7 +181,7 @@ class SearchResults:
         # The yes/no filters by the part of the page they sit in (Rule.group).
         facets["feature_groups"] = {
             group: [feature for feature in facets["features"].values() if feature["group"] == group]
-            for group in ("meet", "fees", "availability", "credential", "more")
+            for group in FEATURE_GROUPS
         }
         credential = facets["credential"]
         credential["extras"] = facets["feature_groups"]["credential"]  # "can prescribe" sits with the credentials
