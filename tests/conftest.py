@@ -141,10 +141,10 @@ def today() -> datetime.date:
 
 
 def _serve_static_files_through_whitenoise() -> None:
-    """Let the live server serve static files as production does: WhiteNoise, hashed names.
+    """Let the live server serve static files as production does: through WhiteNoise and the middleware.
 
-    pytest-django's live server wraps the app in staticfiles' handler, which looks files up by their
-    source names and so cannot find the hashed names that {% static %} writes with DEBUG off.
+    pytest-django's live server wraps the app in staticfiles' handler, which would answer for /static/
+    itself, without the middleware's headers. The test settings let WhiteNoise find the source files.
     """
     from django.contrib.staticfiles import handlers
 
