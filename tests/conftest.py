@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 import os
 import shutil
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -32,23 +35,101 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
 # --- Data ------------------------------------------------------------------------------
+#
+# The test database holds the shipped taxonomy and resources from the start. They are committed
+# outside any test and each test's transaction is rolled back, so every test finds them as loaded.
+# The demo (300 providers and the guides) is committed the same way, but only while the tests that
+# ask for it run: those run first, one after another, so it is loaded once. Before each test the
+# committed data is made what that test expects, whatever ran before it: a transactional test (the
+# browser ones) ends by emptying every table, and the next test finds the taxonomy loaded again.
+
+BASE_FIXTURES = ("taxonomy", "resources")
+DEMO_FIXTURES = ("guides", "demo_providers")
 
 
-@pytest.fixture(scope="class")
-def demo_once(django_db_setup, django_db_blocker):
-    """The 300 demo providers, loaded once per test class for read-only checks (loading takes seconds)."""
-    with django_db_blocker.unblock():
-        call_command("loaddata", "taxonomy", "demo_providers", verbosity=0)
-    yield
-    with django_db_blocker.unblock():
-        Provider.objects.all().delete()
-        for model in (Modality, Condition, SessionFormat, AgeGroup, Language, InsurancePlan, CredentialType):
-            model.objects.all().delete()
+@functools.cache
+def _models_in(fixtures: tuple[str, ...]) -> list:
+    """The models a fixture file holds rows of, in the order the file first names them."""
+    from django.apps import apps
+    from django.conf import settings
+
+    labels: dict[str, None] = {}
+    for name in fixtures:
+        for row in json.loads((Path(settings.FIXTURE_DIRS[0]) / f"{name}.json").read_text(encoding="utf-8")):
+            labels.setdefault(row["model"])
+    return [apps.get_model(label) for label in labels]
+
+
+class CommittedData:
+    """What the test database holds outside every test's transaction."""
+
+    blocker = None  # pytest-django's django_db_blocker, once the test database exists
+
+    def prepare(self, *, demo: bool) -> None:
+        """Commit the base data if a flush removed it; commit or delete the demo as the next test wants."""
+        base_models, demo_models = _models_in(BASE_FIXTURES), _models_in(DEMO_FIXTURES)
+        with self.blocker.unblock():
+            if not demo and any(model.objects.exists() for model in demo_models):
+                for model in demo_models:
+                    model.objects.all().delete()
+            if not all(model.objects.exists() for model in base_models):
+                call_command("loaddata", *BASE_FIXTURES, verbosity=0)
+            if demo and not all(model.objects.exists() for model in demo_models):
+                call_command("loaddata", *DEMO_FIXTURES, verbosity=0)
+
+
+committed = CommittedData()
+
+
+def _uses_db(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        {"_django_db_helper", "live_server"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def _reads_demo(item: pytest.Item) -> bool:
+    return "demo" in getattr(item, "fixturenames", ())
+
+
+def run_order(item: pytest.Item) -> tuple[int, bool]:
+    """pytest-django's order (database tests, then transactional ones, then the rest), demo readers first.
+
+    The tests that read the demo then run one after another, and it is loaded once.
+    """
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)))
+    if transactional or {"transactional_db", "live_server"} & fixtures:
+        return (1, True)
+    if marker or "db" in fixtures:
+        return (0, not _reads_demo(item))
+    return (2, True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, created with the taxonomy and resources committed in it."""
+    committed.blocker = django_db_blocker
+    committed.prepare(demo=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    # Before any fixture, so before the test's own transaction begins: what is committed now stays.
+    if committed.blocker is not None and _uses_db(item):
+        committed.prepare(demo=_reads_demo(item))
+    return (yield)
+
+
+@pytest.fixture(scope="session")
+def _demo_committed(django_db_setup) -> None:
+    """For the first test only, when the database was created after pytest_runtest_setup had run."""
+    committed.prepare(demo=True)
 
 
 @pytest.fixture
-def demo(demo_once, db) -> None:
-    """Read-only: each test runs in a transaction that is rolled back, so the shared data stays as loaded."""
+def demo(_demo_committed, db) -> None:
+    """The 300 demo providers and the guides, read-only: each test's changes are rolled back."""
 
 
 @pytest.fixture(autouse=True)
@@ -63,13 +144,19 @@ def fresh_cache():
 
 @pytest.fixture
 def taxonomy(db) -> None:
-    """The shipped taxonomy fixture: every slug and code of the public contract."""
-    call_command("loaddata", "taxonomy", verbosity=0)
+    """The shipped taxonomy, every slug and code of the public contract: always in the test database."""
 
 
 @pytest.fixture
 def resources(db) -> None:
-    call_command("loaddata", "resources", verbosity=0)
+    """The shipped resources (988 first): always in the test database."""
+
+
+@pytest.fixture
+def empty_taxonomy(db) -> None:
+    """No taxonomy at all: the shipped one is deleted inside the test's transaction, which is rolled back."""
+    for model in reversed(_models_in(("taxonomy",))):
+        model.objects.all().delete()
 
 
 def _terms(model, keys) -> list:
@@ -141,10 +228,10 @@ def today() -> datetime.date:
 
 
 def _serve_static_files_through_whitenoise() -> None:
-    """Let the live server serve static files as production does: WhiteNoise, hashed names.
+    """Let the live server serve static files as production does: through WhiteNoise and the middleware.
 
-    pytest-django's live server wraps the app in staticfiles' handler, which looks files up by their
-    source names and so cannot find the hashed names that {% static %} writes with DEBUG off.
+    pytest-django's live server wraps the app in staticfiles' handler, which would answer for /static/
+    itself, without the middleware's headers. The test settings let WhiteNoise find the source files.
     """
     from django.contrib.staticfiles import handlers
 
@@ -158,8 +245,13 @@ def _serve_static_files_through_whitenoise() -> None:
 _serve_static_files_through_whitenoise()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Browser tests run in CI always; elsewhere they are skipped, with the reason, only without Chromium."""
+    """Put the tests in run order (see run_order); browser tests are skipped, with the reason, without Chromium.
+
+    Last, after pytest's own reordering by fixture. Browser tests run in CI always.
+    """
+    items.sort(key=run_order)
     if CHROMIUM or os.environ.get("CI"):
         return
     skip = pytest.mark.skip(reason="Chromium is not installed (make browser installs Debian's package)")
@@ -184,37 +276,47 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture
-def site(live_server, page):
+class Site:
     """A page on the live server that records every request it makes, for the same-origin check."""
-    origin = urlparse(live_server.url)
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.set_default_timeout(10_000)
 
-    class Site:
-        url = live_server.url
+    def __init__(self, url: str, page):
+        self.url = url
+        self.page = page
+        self.requests: list[str] = []
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.set_default_timeout(10_000)
 
-        def __init__(self):
-            self.page = page
-            self.requests = requests
+    def open(self, path: str):
+        response = self.page.goto(self.url + path)
+        assert response is not None
+        return response
 
-        def open(self, path: str):
-            response = page.goto(live_server.url + path)
-            assert response is not None
-            return response
+    def foreign_requests(self) -> list[str]:
+        origin = urlparse(self.url)
+        foreign = []
+        for url in self.requests:
+            parsed = urlparse(url)
+            if parsed.scheme in ("data", "about", "blob"):
+                continue
+            if (parsed.scheme, parsed.netloc) != (origin.scheme, origin.netloc):
+                foreign.append(url)
+        return foreign
 
-        def foreign_requests(self) -> list[str]:
-            foreign = []
-            for url in requests:
-                parsed = urlparse(url)
-                if parsed.scheme in ("data", "about", "blob"):
-                    continue
-                if (parsed.scheme, parsed.netloc) != (origin.scheme, origin.netloc):
-                    foreign.append(url)
-            return foreign
 
-    return Site()
+@pytest.fixture
+def site(live_server, page) -> Site:
+    """The live server for a test that makes its own data: a transactional test, as for every live_server."""
+    return Site(live_server.url, page)
+
+
+@pytest.fixture
+def demo_site(request, demo, page) -> Site:
+    """The live server on the demo data, for read-only tests: the demo stays committed between them.
+
+    The live server is asked for here, by name, rather than as an argument: pytest-django makes every
+    test that names live_server transactional, and the flush after such a test would delete the demo.
+    """
+    return Site(request.getfixturevalue("live_server").url, page)
 
 
 def assert_accessible(page) -> None:

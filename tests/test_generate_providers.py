@@ -93,14 +93,14 @@ def test_bad_arguments_get_a_clear_message(taxonomy, args, message):
         generate(*args)
 
 
-def test_without_a_taxonomy_it_says_to_load_one_first(db):
+def test_without_a_taxonomy_it_says_to_load_one_first(empty_taxonomy):
     with pytest.raises(CommandError, match="loaddata taxonomy"):
         generate("--count", "5")
 
 
 @pytest.mark.usefixtures("demo")
 class TestTheDemoProviders:
-    """Read-only checks of the committed demo providers, loaded once for the class."""
+    """Read-only checks of the committed demo providers (loaded once for all the tests that read them)."""
 
     def test_the_demo_fixture_loads_twice_without_duplicating_anything(self):
         first = counts()

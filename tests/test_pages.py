@@ -19,7 +19,7 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    dropped = {"SECURE_HTTPS", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {"SECURE_HTTPS", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
     full_env = {k: v for k, v in os.environ.items() if k not in dropped}
     full_env.update(env)
     return subprocess.run(
@@ -57,7 +57,8 @@ def test_healthz_and_pages_answer_503_when_the_database_is_unreachable(tmp_path)
     )
     result = run_manage(
         "shell", "--no-imports", "-c", script,
-        env={"DEBUG": "0", "SECRET_KEY": "x" * 50, "SECURE_HTTPS": "0",
+        # The test settings: the error page's stylesheet link needs no collectstatic there.
+        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "DEBUG": "0", "SECRET_KEY": "x" * 50, "SECURE_HTTPS": "0",
              "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none", "CONN_MAX_AGE": "0",
              "ALLOWED_HOSTS": "testserver"},
     )

@@ -1,0 +1,40 @@
+"""Settings for the test run: config/settings.py with test defaults, and static files served from source.
+
+A bare `pytest` works from a clean shell: the defaults below are those `make test` passes (DEBUG off, the
+production code paths; plain HTTP), and a value set in the environment wins over them. Static files come
+from STATICFILES_DIRS and the apps through WhiteNoise's finders, so the run needs no `collectstatic`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.contrib.staticfiles.storage import StaticFilesStorage
+
+for _name, _value in {
+    "DEBUG": "0",
+    "SECURE_HTTPS": "0",
+    "SECRET_KEY": "test-only-secret-key-not-for-production-0123456789",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import STORAGES  # noqa: E402
+
+
+class SourceStaticFilesStorage(StaticFilesStorage):
+    """Plain names, but a missing file is an error, as with the manifest storage in production."""
+
+    def url(self, name: str | None) -> str:
+        from django.contrib.staticfiles import finders
+
+        if name and not finders.find(name):
+            raise ValueError(f"No static file {name!r} in STATICFILES_DIRS or the apps")
+        return super().url(name)
+
+
+# The production (manifest) storage needs `collectstatic` first: {% static %} fails without its manifest.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "tests.settings.SourceStaticFilesStorage"}}
+# WhiteNoise serves the files where they are written, not from a STATIC_ROOT that may be stale or missing.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

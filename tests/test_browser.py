@@ -1,0 +1,396 @@
+"""Every public page in a real browser, and what people do there: accessible (axe-core, WCAG 2.2 A/AA),
+usable by keyboard, on this site only (no request to another origin), with JavaScript on and off.
+
+The page tour reads the demo data, committed once for all the tests that read it. Set SCREENSHOT_DIR to
+also save a screenshot of each page (the README's pictures come from here). The flows after it each make
+the few providers they need and may write: as every test on pytest-django's live_server, they are
+transactional.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+
+from directory.models import Provider, Report
+from guides.models import Guide
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT_DIR = os.environ.get("SCREENSHOT_DIR")
+GUIDE = "/guides/effective-therapy-for-treatment-resistant-depression/"
+AUSTIN = {"city": "Austin", "jurisdiction": "TX", "postal_code": "78701", "address": "100 Congress Ave"}
+
+
+# --- Every public page, on the demo data ---------------------------------------------------------
+
+
+def a_profile_with_an_office() -> str:
+    return Provider.objects.published().filter(offices__isnull=False).order_by("slug").first().get_absolute_url()
+
+
+# (name, also the screenshot's; path, or how to find it in the demo data; the page's heading where it is fixed)
+PUBLIC_PAGES = [
+    ("home", "/", None),
+    ("search", "/providers/?state=TX&modality=cbt", None),
+    ("profile", a_profile_with_an_office, None),
+    ("fit-finder", "/match/", None),
+    ("fit-finder-results", "/match/?concern=depression&tried=cbt&tried=medication-management&state=CA&budget=80",
+     None),
+    ("guides", "/guides/", "Guides"),
+    ("guides-unknown-approach", "/guides/?modality=nonsense", "Guides"),
+    ("guide", GUIDE, "Effective Therapy for Treatment-Resistant Depression"),
+    ("approaches", "/modalities/", "Therapy approaches"),
+    ("approach", "/modalities/tms/", "Transcranial Magnetic Stimulation (TMS)"),
+    ("condition", "/conditions/treatment-resistant-depression/", None),
+    ("condition-depression", "/conditions/depression/", "Depression"),
+    ("resources", "/resources/", None),
+]
+
+
+def path_of(page: str | object) -> str:
+    return page() if callable(page) else page
+
+
+def tab_through(page) -> list[dict]:
+    """Press Tab until focus comes back round; report each stop and whether its focus is visible."""
+    stops: list[dict] = []
+    for _ in range(600):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(
+            """() => {
+                const e = document.activeElement;
+                if (!e || e === document.body) return null;
+                const s = getComputedStyle(e);
+                const r = e.getBoundingClientRect();
+                return {key: e.outerHTML.slice(0, 80), tag: e.tagName, visible: r.width > 0 && r.height > 0,
+                        ring: s.outlineStyle !== "none" && s.outlineWidth !== "0px" || s.boxShadow !== "none"};
+            }"""
+        )
+        if stop is None or (stops and stop["key"] == stops[0]["key"]):
+            break
+        stops.append(stop)
+    return stops
+
+
+@pytest.mark.parametrize("name, path, heading", PUBLIC_PAGES, ids=[name for name, _, _ in PUBLIC_PAGES])
+def test_every_public_page_is_accessible_keyboard_usable_and_stays_on_this_site(
+    demo_site, accessible, name, path, heading
+):
+    page = demo_site.page
+    path = path_of(path)
+    response = demo_site.open(path)
+    assert response.status == 200, path
+    assert page.locator('.crisis-banner a[href="tel:988"]').is_visible(), f"{path}: no 988 link"
+    if heading:
+        assert page.get_by_role("heading", level=1).inner_text() == heading
+    accessible(page)
+    stops = tab_through(page)
+    assert len(stops) > 3, f"{path}: the keyboard reaches almost nothing"
+    assert stops[0]["key"].startswith('<a class="skip-link"'), f"{path}: the skip link is not first"
+    hidden = [s["key"] for s in stops if not s["ring"]]
+    assert hidden == [], f"{path}: focus is not visible on {hidden}"
+    if SCREENSHOT_DIR:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(demo_site.url + path)
+        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOT_DIR) / f"{name}.png"))
+    assert demo_site.foreign_requests() == []
+
+
+def test_a_phone_sized_screen_keeps_the_crisis_line_and_the_content_readable(demo_site, accessible):
+    demo_site.page.set_viewport_size({"width": 375, "height": 740})
+    for _, path, _ in PUBLIC_PAGES[:5]:
+        path = path_of(path)
+        demo_site.open(path)
+        assert demo_site.page.locator('.crisis-banner a[href="tel:988"]').is_visible()
+        overflow = demo_site.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{path} scrolls sideways on a phone"
+        accessible(demo_site.page)
+
+
+def test_the_skip_link_is_the_first_stop_for_the_keyboard_and_moves_focus_to_the_content(demo_site):
+    demo_site.open("/")
+    demo_site.page.keyboard.press("Tab")
+    focused = demo_site.page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Skip to main content"
+    demo_site.page.keyboard.press("Enter")
+    assert demo_site.page.evaluate("document.activeElement.id") == "main"
+
+
+# --- Provider search and profiles ----------------------------------------------------------------
+
+
+@pytest.fixture
+def search_providers(make_provider, today):
+    make_provider(
+        "Ana Díaz", modalities=["cbt", "act"], conditions=["depression"], languages=["en", "es"],
+        standard_fee=140, sliding_scale_min=40, sliding_scale_max=120, free_consultation=True,
+        telehealth=True, offices=[AUSTIN], last_verified=today, phone="512-555-0142",
+    )
+    make_provider("Ben Roe", modalities=["dbt"], conditions=["anxiety"], standard_fee=90, telehealth=True,
+                  last_verified=today)
+    make_provider("Cy Lee", modalities=["emdr"], conditions=["ptsd"], licenses=[("MD", "NY")], last_verified=today)
+
+
+def result_names(page) -> list[str]:
+    return page.locator("#results .provider-card-name a").all_inner_texts()
+
+
+def query_of(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def test_the_search_page_and_a_profile_are_accessible_and_stay_on_this_site(site, accessible, search_providers):
+    assert site.open("/providers/").status == 200
+    accessible(site.page)
+    site.page.locator("summary", has_text="Approach").click()
+    accessible(site.page)
+    assert site.open("/providers/ana-diaz/").status == 200
+    accessible(site.page)
+    assert site.foreign_requests() == []
+
+
+def test_an_empty_search_with_an_error_is_accessible(site, accessible, search_providers):
+    site.open("/providers/?zip=abc&modality=ect")
+    assert site.page.locator("#errors-zip").inner_text().startswith("Enter a five-digit US ZIP code")
+    accessible(site.page)
+
+
+def test_clicking_filters_narrows_the_results_in_place_and_keeps_the_address_in_step(site, search_providers):
+    page = site.page
+    refused: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and refused.append(message.text))
+    failed: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and failed.append(r.url))
+    site.open("/providers/")
+    assert result_names(page) == ["Ana Díaz", "Ben Roe", "Cy Lee"]
+    page.locator("summary", has_text="Approach").click()
+    page.get_by_label(re.compile(r"Cognitive Behavioral Therapy \(CBT\)")).check()
+    page.wait_for_url(re.compile(r"modality=cbt"))
+    page.locator("#results-title", has_text="1 provider").wait_for()
+    assert result_names(page) == ["Ana Díaz"]
+    page.get_by_label(re.compile(r"Dialectical Behavior Therapy \(DBT\)")).check()
+    page.locator("#results-title", has_text="2 providers").wait_for()
+    assert query_of(page)["modality"] == ["cbt", "dbt"]
+    assert result_names(page) == ["Ana Díaz", "Ben Roe"]
+    # The checkbox that was just used keeps the keyboard focus after the filters are refreshed.
+    assert page.evaluate("document.activeElement.id") == "modality-dbt"
+    page.get_by_role("link", name=re.compile(r"Approach: Cognitive Behavioral Therapy")).click()
+    page.locator("#results-title", has_text="1 provider").wait_for()
+    assert result_names(page) == ["Ben Roe"]
+    assert query_of(page)["modality"] == ["dbt"]
+    # The chip that was used is gone: the keyboard continues from the new results' heading.
+    assert page.evaluate("document.activeElement.id") == "results-title"
+    assert not page.get_by_label(re.compile(r"Cognitive Behavioral Therapy \(CBT\)")).is_checked()
+    assert site.foreign_requests() == []
+    assert (refused, failed) == ([], [])
+
+
+def test_filters_work_without_javascript(browser, live_server, search_providers):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/providers/")
+    page.get_by_label("Offers telehealth").check()
+    page.get_by_label("Most you can pay per session ($)").fill("50")
+    page.get_by_role("button", name="Show results").click()
+    page.wait_for_url(re.compile(r"max_fee=50"))
+    assert result_names(page) == ["Ana Díaz"]
+    page.get_by_role("link", name=re.compile(r"Fee up to \$50")).click()
+    page.wait_for_load_state()
+    assert result_names(page) == ["Ana Díaz", "Ben Roe"]
+    assert not page.get_by_label("Most you can pay per session ($)").input_value()
+    context.close()
+
+
+def test_a_person_opens_a_profile_and_reports_the_listing(site, search_providers):
+    page = site.page
+    site.open("/providers/?q=Ana")
+    page.get_by_role("link", name="Ana Díaz").click()
+    page.get_by_role("heading", level=1, name=re.compile("Ana Díaz")).wait_for()
+    assert page.get_by_role("link", name="512-555-0142").is_visible()
+    page.get_by_label("Not accepting new clients").check()
+    page.get_by_label("What was wrong? (optional)").fill("They told me their caseload is full.")
+    page.get_by_role("button", name="Send report").click()
+    page.get_by_text("Thank you. Our staff will check this listing.").wait_for()
+    report = Report.objects.get()
+    assert (report.reason, report.provider.name) == ("not-accepting", "Ana Díaz")
+    assert Provider.objects.get(name="Ana Díaz").needs_reverification
+    assert site.foreign_requests() == []
+
+
+# --- Guides ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def guides(taxonomy, make_provider) -> None:
+    call_command("loaddata", "guides", verbosity=0)
+    make_provider("Ana Díaz", modalities=["tms", "cbt"], conditions=["depression"], telehealth=True)
+
+
+def test_a_reader_opens_a_guide_and_follows_it_to_providers_who_offer_its_approaches(site, guides):
+    site.open("/guides/")
+    site.page.get_by_role("link", name="Effective Therapy for Treatment-Resistant Depression").click()
+    site.page.wait_for_url(f"**{GUIDE}")
+    title = "Effective Therapy for Treatment-Resistant Depression"
+    assert site.page.get_by_role("heading", level=1).inner_text() == title
+    site.page.get_by_role("navigation", name="On this page").get_by_role("link", name="Approaches to Therapy").click()
+    assert site.page.url.endswith("#guide-approaches-to-therapy")
+    site.page.get_by_role("link", name="See providers who offer these approaches").click()
+    site.page.wait_for_url("**/providers/**")
+    landed = urlparse(site.page.url)
+    assert landed.path == "/providers/"
+    expected = {m.slug for m in Guide.objects.get(slug=GUIDE.split("/")[2]).modalities.all()}
+    assert set(parse_qs(landed.query)["modality"]) == expected
+    assert {"cbt", "tms", "emdr"} <= expected
+    assert site.foreign_requests() == []
+
+
+def test_filtering_guides_by_approach_without_javascript_narrows_the_list(site, guides):
+    site.open("/guides/")
+    site.page.get_by_label("Approach", exact=True).select_option("art-therapy")
+    site.page.get_by_role("button", name="Show guides").click()
+    site.page.wait_for_url("**/guides/?*modality=art-therapy*")
+    assert site.page.get_by_role("heading", name="1 guide", exact=True).is_visible()
+    assert site.page.get_by_role("link", name="When Therapy Isn’t Effective – Understanding Why").is_visible()
+
+
+def test_the_admin_preview_follows_what_staff_type(site, guides, django_user_model):
+    editor = django_user_model.objects.create_superuser("editor", "editor@example.org", "a-long-test-password-123")
+    client = Client()
+    client.force_login(editor)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    site.page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site.url}])
+    site.open("/admin/guides/guide/")
+    site.page.get_by_role("link", name="Treatment-Resistance", exact=True).click()
+    preview = site.page.locator("#guide-preview")
+    preview.get_by_role("heading", name="Facts About Treatment-Resistance").wait_for()
+    site.page.locator("#id_body").fill("## Freshly typed\n\nAbout EMDR.\n\n<script>document.title='x'</script>")
+    preview.get_by_role("heading", name="Freshly typed").wait_for()
+    assert preview.get_by_role("link", name="EMDR").get_attribute("href") == "/modalities/emdr/"
+    assert preview.locator("script").count() == 0
+    assert site.foreign_requests() == []
+
+
+# --- The fit finder --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def match_providers(make_provider, resources, today):
+    make_provider(
+        "Ana Díaz", licenses=[("LCSW", "TX", "L-1", today)], telehealth=True, modalities=["act"],
+        conditions=["treatment-resistant-depression"], sliding_scale_min=40, sliding_scale_max=120,
+        standard_fee=140, accepting_confirmed=today, last_verified=today,
+    )
+    make_provider("Ben Roe", licenses=[("LPC", "TX")], telehealth=True, modalities=["cbt"], standard_fee=90)
+
+
+def answer_questions(page) -> None:
+    page.get_by_label("Depression", exact=True).check()
+    page.locator("#id_tried").get_by_label("Cognitive Behavioral Therapy (CBT)").check()
+    page.get_by_label("State or province").select_option("TX")
+    page.get_by_label("Most you can pay per session ($)").fill("50")
+    page.get_by_role("button", name="Show providers who fit").click()
+
+
+def test_the_fit_finder_from_first_question_to_results(site, accessible, match_providers):
+    site.open("/match/")
+    accessible(site.page)
+    answer_questions(site.page)
+    results = site.page.locator("#match-results")
+    results.get_by_role("heading", name="1 provider who can see you").wait_for()
+    assert "Offers ACT, an alternative to CBT, which you said did not help" in results.inner_text()
+    assert "Ben Roe" not in results.inner_text()
+    assert "concern=depression" in site.page.url  # htmx keeps the address in step, so it can be bookmarked
+    accessible(site.page)
+    assert site.foreign_requests() == []
+
+
+def test_the_fit_finder_works_without_javascript(live_server, browser, match_providers):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/match/")
+    answer_questions(page)
+    page.get_by_role("heading", name="1 provider who can see you").wait_for()
+    assert "Sliding scale from $40 fits your $50 budget" in page.inner_text("#match-results")
+    context.close()
+
+
+def test_in_crisis_the_page_leads_with_988(site, accessible, match_providers):
+    site.open("/match/")
+    site.page.get_by_label("I am in crisis or thinking about suicide right now").check()
+    site.page.get_by_role("button", name="Show providers who fit").click()
+    site.page.get_by_role("heading", name="You do not have to go through this alone").wait_for()
+    first_heading = site.page.locator("main h2").first.inner_text()
+    assert first_heading == "You do not have to go through this alone"
+    accessible(site.page)
+
+
+def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(site, match_providers):
+    site.open("/match/")
+    page = site.page
+    seen: list[str] = []
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        name, tag, outline_style, outline_width = page.evaluate(
+            "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return [e.id || e.textContent.trim().slice(0, 30), e.tagName, s.outlineStyle, s.outlineWidth]; }"
+        )
+        if tag == "BODY" or (seen and name == seen[0]):
+            break  # once round the page
+        seen.append(name)
+        assert outline_style != "none" and outline_width != "0px", f"no visible focus on {name}"
+    assert {"id_crisis", "id_state", "id_budget"} <= set(seen)
+
+
+# --- Staff ------------------------------------------------------------------------------------------
+
+
+def choose_credential(page, prefix: str, code: str) -> None:
+    """The credential is a searchable select (the admin's autocomplete)."""
+    page.locator(f"#{prefix} .select2-selection").first.click()
+    page.locator(".select2-search--dropdown .select2-search__field").fill(code)
+    page.locator(".select2-results__option", has_text=f"({code})").first.click()
+
+
+def test_staff_sign_in_enter_a_provider_with_a_license_and_an_office_and_the_public_finds_it(site, taxonomy):
+    User.objects.create_superuser("staff", "staff@example.org", "a-long-staff-password-2026")
+    page = site.page
+    site.open("/admin/login/?next=/admin/directory/provider/add/")
+    page.get_by_label("Username").fill("staff")
+    page.get_by_label("Password").fill("a-long-staff-password-2026")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Add provider").wait_for()
+
+    page.locator("#id_name").fill("Zoë Quill")
+    page.locator("#id_standard_fee").fill("130")
+    page.locator("#id_sliding_scale_min").fill("45")
+    page.locator("#id_sliding_scale_max").fill("110")
+    page.locator("#id_accepting_new_clients").check()
+    choose_credential(page, "licenses-0", "LPC")
+    page.locator("#id_licenses-0-jurisdiction").select_option("OR")
+    page.locator("#id_licenses-0-number").fill("C-2026-77")
+    page.get_by_role("button", name="Add another Office").click()
+    page.locator("#id_offices-0-city").fill("Portland")
+    page.locator("#id_offices-0-jurisdiction").select_option("OR")
+    page.locator("#id_offices-0-postal_code").fill("97205")
+    page.locator("input[name=_save]").click()
+    page.get_by_text("was added successfully").wait_for()
+
+    site.open("/providers/?state=OR&zip=97205&radius=10")
+    card = page.locator(".provider-card", has_text="Zoë Quill")
+    card.wait_for()
+    text = card.inner_text()
+    assert "LPC" in text and "Portland, OR" in text
+    assert "$45" in text and "sliding scale" in text
+    assert site.foreign_requests() == []
