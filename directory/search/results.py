@@ -25,7 +25,6 @@ from .fields import TRUE_VALUES
 from .filters import DEFAULT_PAGE_SIZE, ProviderFilter
 from .rules import Criteria
 
-
 # The parts of the search page where yes/no filters sit (Rule.group), in the page's order.
 FEATURE_GROUPS = ("meet", "fees", "availability", "credential", "more")
 
