@@ -184,13 +184,13 @@ def write_providers(records: list[ProviderRecord]) -> WriteResult:
     """Create or update one provider per record (matched by match()), in bulk, in one transaction."""
     pks = match(records)
     new = [index for index, pk in enumerate(pks) if pk is None]
-    updated = {pk for pk in pks if pk is not None}
+    existing = {pk for pk in pks if pk is not None}
     _update_providers([(record, pk) for record, pk in zip(records, pks, strict=True) if pk is not None])
     _create_providers(records, pks, new)
     written = list(zip(records, pks, strict=True))
-    _replace_terms(written, updated)
-    _replace_licenses(written, updated)
-    _replace_offices(written, updated)
+    _replace_terms(written, existing)
+    _replace_licenses(written, existing)
+    _replace_offices(written, existing)
     for chunk in chunks(sorted(pks), 5000):
         search.refresh_search_vectors(chunk)
     facet_index.forget()
@@ -231,7 +231,7 @@ def _update_providers(written: list[tuple[ProviderRecord, int]]) -> None:
         Provider.objects.bulk_update(providers, [*fields, "updated"], batch_size=BATCH)
 
 
-def _replace_terms(written: list[tuple[ProviderRecord, int]], updated: set[int]) -> None:
+def _replace_terms(written: list[tuple[ProviderRecord, int]], existing: set[int]) -> None:
     relations = sorted({relation for record, _ in written for relation in record.terms})
     for relation in relations:
         given = [(record, pk) for record, pk in written if relation in record.terms]
@@ -240,13 +240,13 @@ def _replace_terms(written: list[tuple[ProviderRecord, int]], updated: set[int])
         term_column = relation_field.m2m_reverse_field_name() + "_id"
         model = relation_field.related_model
         term_ids = dict(model.objects.values_list(model.key_field, "pk"))
-        for chunk in chunks(sorted(updated.intersection(pk for _, pk in given)), 500):
+        for chunk in chunks(sorted(existing.intersection(pk for _, pk in given)), 500):
             through.objects.filter(provider_id__in=chunk).delete()
         links = [(pk, term_ids[key]) for record, pk in given for key in record.terms[relation]]
         insert_pairs(through, ["provider_id", term_column], links)
 
 
-def _replace_licenses(written: list[tuple[ProviderRecord, int]], updated: set[int]) -> None:
+def _replace_licenses(written: list[tuple[ProviderRecord, int]], existing: set[int]) -> None:
     """A record's licenses become the provider's; one already held keeps its row, under apply_verification()."""
     given = {pk: {license.key: license for license in record.licenses}
              for record, pk in written if record.licenses is not None}
@@ -254,7 +254,7 @@ def _replace_licenses(written: list[tuple[ProviderRecord, int]], updated: set[in
         return
     type_ids = dict(CredentialType.objects.values_list("code", "pk"))
     current: dict[int, dict[tuple[str, str, str], License]] = {}
-    for chunk in chunks(sorted(updated.intersection(given)), 500):
+    for chunk in chunks(sorted(existing.intersection(given)), 500):
         for license in License.objects.filter(provider_id__in=chunk).select_related("credential_type"):
             current.setdefault(license.provider_id, {})[license.natural_key()] = license
 
@@ -272,11 +272,7 @@ def _replace_licenses(written: list[tuple[ProviderRecord, int]], updated: set[in
                 added.append(license)
             elif apply_verification(license, record) | _set(license, "expires_on", record.expires_on):
                 changed.append(license)
-    # Deleting first lets a license move from one provider in the records to another.
-    for chunk in chunks(gone, 500):
-        License.objects.filter(pk__in=chunk).delete()
-    License.objects.bulk_update(changed, ["verified_on", "verified_by", "expires_on"], batch_size=BATCH)
-    insert(added)
+    _store(License, gone, changed, ["verified_on", "verified_by", "expires_on"], added)
 
 
 def apply_verification(license: License, record: LicenseRecord) -> bool:
@@ -304,13 +300,13 @@ def _set(instance: models.Model, name: str, value: object) -> bool:
     return True
 
 
-def _replace_offices(written: list[tuple[ProviderRecord, int]], updated: set[int]) -> None:
+def _replace_offices(written: list[tuple[ProviderRecord, int]], existing: set[int]) -> None:
     """A record's offices become the provider's; an office already listed at the same place keeps its row."""
     given = [(record, pk) for record, pk in written if record.offices is not None]
     if not given:
         return
     current: dict[int, list[Office]] = {}
-    for chunk in chunks(sorted(updated.intersection(pk for _, pk in given)), 500):
+    for chunk in chunks(sorted(existing.intersection(pk for _, pk in given)), 500):
         for office in Office.objects.filter(provider_id__in=chunk):
             current.setdefault(office.provider_id, []).append(office)
 
@@ -330,9 +326,16 @@ def _replace_offices(written: list[tuple[ProviderRecord, int]], updated: set[int
                 changed.append(office)
         if not (record.offices_partial and record.offices and all_listed):
             gone.extend(office.pk for office in unmatched)
+    _store(Office, gone, changed, ["latitude", "longitude", "wheelchair_accessible"], added)
+
+
+def _store(model: type[models.Model], gone: list[int], changed: list[models.Model], fields: list[str],
+           added: list[models.Model]) -> None:
+    """Delete, update and insert rows of one model, in bulk."""
+    # Deleting first lets a license move from one provider in the records to another.
     for chunk in chunks(gone, 500):
-        Office.objects.filter(pk__in=chunk).delete()
-    Office.objects.bulk_update(changed, ["latitude", "longitude", "wheelchair_accessible"], batch_size=BATCH)
+        model.objects.filter(pk__in=chunk).delete()
+    model.objects.bulk_update(changed, fields, batch_size=BATCH)
     insert(added)
 
 

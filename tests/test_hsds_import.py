@@ -138,14 +138,17 @@ def test_an_imported_service_keeps_its_own_id_in_our_export(taxonomy, tmp_path):
     assert run(EXAMPLE).splitlines()[0] == "0 created, 1 updated."
 
 
-def test_a_foreign_license_comes_in_unverified(taxonomy):
+def license_service(value: str) -> dict:
+    """Another directory's service listing one license, written as value ("LCSW TX 555 (not verified)")."""
     from openreferral.mapping import Vocabulary
 
-    term = Vocabulary().terms["credential:LCSW"]
-    service = {"id": "0b0c8f49-4d47-4e4b-9d0f-2b4c5b9b0c11", "name": "Dee Example", "status": "active",
-               "attributes": [{"id": "9c5bd3e6-0e1c-4bfa-8f5f-6a5d4c1b2a10", "taxonomy_term": term,
-                               "value": "LCSW TX 555 (verified 2026-01-01)"}]}
-    output = run(write(service))
+    term = Vocabulary().terms[f"credential:{value.split()[0]}"]
+    return {"id": "0b0c8f49-4d47-4e4b-9d0f-2b4c5b9b0c11", "name": "Dee Example", "status": "active",
+            "attributes": [{"id": "9c5bd3e6-0e1c-4bfa-8f5f-6a5d4c1b2a10", "taxonomy_term": term, "value": value}]}
+
+
+def test_a_foreign_license_comes_in_unverified(taxonomy):
+    output = run(write(license_service("LCSW TX 555 (verified 2026-01-01)")))
     lic = License.objects.get(number="555")
     assert (lic.credential_type.code, lic.jurisdiction, lic.verified_on) == ("LCSW", "TX", None)
     assert "this directory's staff must verify it" in output
@@ -271,13 +274,7 @@ def test_a_directory_with_organizations_json_gives_each_service_its_practice(tax
 
 
 def test_a_license_number_with_a_csv_separator_is_reported_not_stored(taxonomy):
-    from openreferral.mapping import Vocabulary
-
-    term = Vocabulary().terms["credential:LCSW"]
-    service = {"id": "0b0c8f49-4d47-4e4b-9d0f-2b4c5b9b0c11", "name": "Dee Example", "status": "active",
-               "attributes": [{"id": "9c5bd3e6-0e1c-4bfa-8f5f-6a5d4c1b2a10", "taxonomy_term": term,
-                               "value": "LCSW TX 12:34"}]}
-    output = run(write(service))
+    output = run(write(license_service("LCSW TX 12:34")))
     assert Provider.objects.get().licenses.count() == 0
     assert 'attributes[0].value = "LCSW TX 12:34": not a US state or Canadian province, or an unusable number' in output
 

@@ -24,6 +24,7 @@ from directory.writing import (
 )
 from openreferral.export import export_directory
 from tests.test_facet_index import total_on_page
+from tests.test_hsds_import import license_service
 
 pytestmark = pytest.mark.django_db
 
@@ -265,15 +266,8 @@ def test_a_license_a_file_newly_verifies_takes_the_files_date_and_no_verifier(tm
 
 def test_another_directorys_service_leaves_the_verification_staff_added_as_it_was(tmp_path, taxonomy,
                                                                                    django_user_model, today):
-    from openreferral.mapping import Vocabulary
-
-    term = Vocabulary().terms["credential:LCSW"]
-    service = {"id": "0b0c8f49-4d47-4e4b-9d0f-2b4c5b9b0c11", "name": "Dee Example", "status": "active",
-               "url": "https://elsewhere.example.org/dee",
-               "attributes": [{"id": "9c5bd3e6-0e1c-4bfa-8f5f-6a5d4c1b2a10", "taxonomy_term": term,
-                               "value": "LCSW TX 12345 (not verified)"}]}
     path = tmp_path / "services.json"
-    path.write_text(json.dumps([service]), encoding="utf-8")
+    path.write_text(json.dumps([license_service("LCSW TX 12345 (not verified)")]), encoding="utf-8")
     call_command("import_hsds", str(path), stdout=io.StringIO())
     assert verification() == (None, None)
     staff = django_user_model.objects.create_user("verifier")
