@@ -218,7 +218,7 @@ def _create_providers(records: list[ProviderRecord], pks: list[int | None], new:
     # Inserting stamps the time of writing; keep the source's time of change, so an unchanged listing exports
     # unchanged.
     stamped = [Provider(pk=pks[index], updated=records[index].updated) for index in new if records[index].updated]
-    Provider.objects.bulk_update(stamped, ["updated"], batch_size=BATCH)
+    update(stamped, ["updated"])
 
 
 def _update_providers(written: list[tuple[ProviderRecord, int]]) -> None:
@@ -228,7 +228,7 @@ def _update_providers(written: list[tuple[ProviderRecord, int]]) -> None:
         provider = Provider(pk=pk, updated=record.updated or now, **record.values)
         by_fields.setdefault(tuple(sorted(record.values)), []).append(provider)
     for fields, providers in by_fields.items():
-        Provider.objects.bulk_update(providers, [*fields, "updated"], batch_size=BATCH)
+        update(providers, [*fields, "updated"])
 
 
 def _replace_terms(written: list[tuple[ProviderRecord, int]], existing: set[int]) -> None:
@@ -335,7 +335,7 @@ def _store(model: type[models.Model], gone: list[int], changed: list[models.Mode
     # Deleting first lets a license move from one provider in the records to another.
     for chunk in chunks(gone, 500):
         model.objects.filter(pk__in=chunk).delete()
-    model.objects.bulk_update(changed, fields, batch_size=BATCH)
+    update(changed, fields)
     insert(added)
 
 
@@ -383,6 +383,33 @@ def insert(objects: list[models.Model], *, with_ids: bool = False) -> None:
             fields = [meta.pk, *fields]
         rows = ([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects)
         _copy(cursor, meta.db_table, [field.column for field in fields], rows)
+
+
+def update(objects: list[models.Model], fields: list[str]) -> None:
+    """Write these fields of existing rows of one model from the objects (which need only a primary key and them).
+
+    On PostgreSQL: COPY into a temporary table and one UPDATE from it, where bulk_update's CASE per row takes
+    minutes for twenty thousand providers; elsewhere bulk_update. Neither calls save() nor signals.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objects, fields, batch_size=BATCH)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    table, temporary, key = quote(meta.db_table), quote(f"{meta.db_table}_written"), quote(meta.pk.column)
+    names = [quote(column.column) for column in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {temporary} AS SELECT {', '.join(names)} FROM {table} WITH NO DATA")
+        rows = ([column.get_db_prep_save(getattr(obj, column.attname), connection) for column in columns]
+                for obj in objects)
+        _copy(cursor, f"{meta.db_table}_written", [column.column for column in columns], rows)
+        assignments = ", ".join(f"{name} = {temporary}.{name}" for name in names[1:])
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM {temporary} WHERE {table}.{key} = {temporary}.{key}")
+        cursor.execute(f"DROP TABLE {temporary}")
 
 
 def insert_pairs(through: type[models.Model], columns: list[str], rows: list[tuple[int, int]]) -> None:
