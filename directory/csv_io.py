@@ -1,4 +1,4 @@
-"""Providers to and from CSV in the public column format, and the bulk writer that imports and the generator share.
+"""Providers to and from CSV in the public column format; directory.writing writes what an import reads.
 
 Reading checks the whole file before anything is written: every problem is collected with its line number,
 and one bad row means nothing is imported.
@@ -11,13 +11,13 @@ import datetime
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import DataError, IntegrityError, connection, models, transaction
+from django.db import DataError, IntegrityError
 from django.utils import timezone
 
 from . import geo
@@ -33,10 +33,17 @@ from .models import (
     Office,
     Provider,
     SessionFormat,
-    unique_slug,
 )
-from .search import facet_index
-from .search import text as search
+from .writing import (
+    LicenseRecord,
+    OfficeRecord,
+    ProviderRecord,
+    WriteResult,
+    chunks,
+    licenses_held_elsewhere,
+    match,
+    write_providers,
+)
 
 COLUMNS: list[str] = [
     "external_id", "name", "pronouns", "gender", "practice_name", "bio", "credentials", "modalities",
@@ -65,7 +72,6 @@ LIST_SEPARATOR = ";"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_CELL_CHARS = 10_000
 MAX_FEE = Decimal("99999.99")
-BATCH = 2000
 
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0", ""}
@@ -82,51 +88,6 @@ class InvalidFile(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class LicenseRecord:
-    code: str
-    jurisdiction: str
-    number: str
-    verified_on: datetime.date | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.code, self.jurisdiction, self.number)
-
-
-@dataclass(frozen=True)
-class OfficeRecord:
-    address: str
-    city: str
-    jurisdiction: str
-    postal_code: str
-    latitude: float | None = None
-    longitude: float | None = None
-
-    @property
-    def place(self) -> tuple[str, str, str, str]:
-        return (self.address, self.city, self.jurisdiction, self.postal_code)
-
-
-@dataclass
-class ProviderRecord:
-    """One provider as a file describes it. Only what the file gives is set: absent columns change nothing."""
-
-    external_id: str
-    values: dict[str, object] = field(default_factory=dict)
-    terms: dict[str, list[str]] = field(default_factory=dict)
-    licenses: list[LicenseRecord] | None = None
-    # None: the file has no office columns; a list (empty for telehealth only) replaces the offices.
-    offices: list[OfficeRecord] | None = None
-    line: int = 0
-
-
-@dataclass
-class ImportResult:
-    created: int
-    updated: int
 
 
 # --- Reading ---------------------------------------------------------------------------
@@ -258,7 +219,8 @@ def parse_row(line: int, row: dict[str, str], vocabulary: Vocabulary) -> tuple[P
     for column in REQUIRED_COLUMNS:
         if not cells.get(column):
             problems.append(f"{column}: required, but empty.")
-    record = ProviderRecord(external_id=cells.get("external_id", ""), line=line)
+    # A row holds one office: when it is already the provider's, offices entered in the admin stay.
+    record = ProviderRecord(external_id=cells.get("external_id", ""), line=line, offices_partial=True)
     external_id_max = Provider._meta.get_field("external_id").max_length
     if len(record.external_id) > external_id_max:
         problems.append(f"external_id: longer than {external_id_max} characters.")
@@ -451,214 +413,26 @@ def _problems_across_rows(records: list[ProviderRecord]) -> list[str]:
                                 f"{holder_line[license.key][1]}.")
             holder_line.setdefault(license.key, (record.external_id, record.line))
 
-    numbers = sorted({key[2] for key in holder_line})
-    for chunk in _chunks(numbers, 500):
-        held = License.objects.filter(number__in=chunk).values_list(
-            "credential_type__code", "jurisdiction", "number", "provider__external_id", "provider__name"
-        )
-        for code, jurisdiction, number, holder_id, holder_name in held:
-            key = (code, jurisdiction, number)
-            if key not in holder_line:
-                continue
-            external_id, line = holder_line[key]
-            # A holder the file also lists gives the license up on this import, so the move is allowed.
-            if holder_id != external_id and (not holder_id or holder_id not in first_line):
-                problems.append(f"line {line}: license {':'.join(key)} already belongs to another provider, "
-                                f"{holder_name} ({holder_id or 'no external ID'}).")
+    for held in licenses_held_elsewhere(records):
+        problems.append(f"line {records[held.index].line}: license {':'.join(held.license.key)} already belongs to "
+                        f"another provider, {held.holder_name} ({held.holder_external_id or 'no external ID'}).")
     return problems
 
 
-# --- Writing to the database -------------------------------------------------------------
+# --- Importing ---------------------------------------------------------------------------
 
 
-def import_file(path: str, *, dry_run: bool = False) -> ImportResult:
+def import_file(path: str, *, dry_run: bool = False) -> WriteResult:
     """Read and check the whole file, then write it in one transaction (or only count, for a dry run)."""
     records = read_file(path)
     if dry_run:
-        existing = _existing_ids([record.external_id for record in records])
-        updated = sum(1 for record in records if record.external_id in existing)
-        return ImportResult(created=len(records) - updated, updated=updated)
+        updated = sum(pk is not None for pk in match(records))
+        return WriteResult(created=len(records) - updated, updated=updated)
     try:
-        return save_records(records)
+        return write_providers(records)
     except (IntegrityError, DataError) as error:
         # Checking the file should leave nothing for the database to refuse; if it does, say so plainly.
         raise InvalidFile([f"The database refused the import, and nothing was written: {error}"]) from error
-
-
-def _existing_ids(external_ids: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(external_ids, 2000):
-        # The blank exclusion lets the database use the partial unique index on external_id.
-        found.update(
-            Provider.objects.exclude(external_id="").filter(external_id__in=chunk).values_list("external_id", "pk")
-        )
-    return found
-
-
-@transaction.atomic
-def save_records(records: list[ProviderRecord]) -> ImportResult:
-    """Create or update providers by external ID, in bulk: a bounded number of queries per thousand providers."""
-    existing = _existing_ids([record.external_id for record in records])
-    new = [record for record in records if record.external_id not in existing]
-    old = [record for record in records if record.external_id in existing]
-
-    taken = set(Provider.objects.values_list("slug", flat=True))
-    providers = []
-    for record in new:
-        values = {"published": True, **record.values}
-        providers.append(Provider(external_id=record.external_id, slug=unique_slug(str(values["name"]), taken),
-                                  **values))
-    insert(providers, with_ids=True)
-    ids = {**existing, **{provider.external_id: provider.pk for provider in providers}}
-    _update_providers(old, existing)
-
-    updated_ids = [existing[record.external_id] for record in old]
-    _replace_terms(records, ids, updated_ids)
-    _replace_licenses(records, ids, set(updated_ids))
-    _replace_offices(records, ids, set(updated_ids))
-    # Bulk writes send no signals, so the stored search text and the facet index are refreshed here.
-    for chunk in _chunks(sorted(ids[record.external_id] for record in records), 5000):
-        search.refresh_search_vectors(chunk)
-    facet_index.forget()
-    return ImportResult(created=len(new), updated=len(old))
-
-
-def _update_providers(records: list[ProviderRecord], existing: dict[str, int]) -> None:
-    now = timezone.now()
-    by_fields: dict[tuple[str, ...], list[Provider]] = {}
-    for record in records:
-        provider = Provider(pk=existing[record.external_id], updated=now, **record.values)
-        by_fields.setdefault(tuple(sorted(record.values)), []).append(provider)
-    for fields, providers in by_fields.items():
-        Provider.objects.bulk_update(providers, [*fields, "updated"], batch_size=BATCH)
-
-
-def _replace_terms(records: list[ProviderRecord], ids: dict[str, int], updated_ids: list[int]) -> None:
-    for column, model in TERM_COLUMNS.items():
-        given = [record for record in records if column in record.terms]
-        if not given:
-            continue
-        through = Provider._meta.get_field(column).remote_field.through
-        term_field = Provider._meta.get_field(column).m2m_reverse_field_name() + "_id"
-        term_ids = dict(model.objects.values_list(model.key_field, "pk"))
-        given_ids = {ids[record.external_id] for record in given}
-        for chunk in _chunks(sorted(given_ids.intersection(updated_ids)), 500):
-            through.objects.filter(provider_id__in=chunk).delete()
-        links = [(ids[record.external_id], term_ids[key]) for record in given for key in record.terms[column]]
-        insert_pairs(through, ["provider_id", term_field], links)
-
-
-def _replace_licenses(records: list[ProviderRecord], ids: dict[str, int], updated_ids: set[int]) -> None:
-    """Licenses the file keeps stay as they are (with staff's verification); the rest are replaced."""
-    given = {ids[record.external_id]: record.licenses for record in records if record.licenses is not None}
-    if not given:
-        return
-    type_ids = dict(CredentialType.objects.values_list("code", "pk"))
-    wanted = {pk: {license.key: license for license in licenses} for pk, licenses in given.items()}
-    current: dict[int, dict[tuple[str, str, str], License]] = {}
-    for chunk in _chunks(sorted(updated_ids.intersection(given)), 500):
-        for license in License.objects.filter(provider_id__in=chunk).select_related("credential_type"):
-            current.setdefault(license.provider_id, {})[license.natural_key()] = license
-
-    gone, changed, added = [], [], []
-    for pk, licenses in wanted.items():
-        held = current.get(pk, {})
-        gone.extend(license.pk for key, license in held.items() if key not in licenses)
-        for key, record in licenses.items():
-            license = held.get(key)
-            if license is None:
-                added.append(License(provider_id=pk, credential_type_id=type_ids[record.code],
-                                     jurisdiction=record.jurisdiction, number=record.number,
-                                     verified_on=record.verified_on))
-            elif record.verified_on is None and license.verified_on is not None:
-                license.verified_on, license.verified_by = None, None
-                changed.append(license)
-            elif record.verified_on is not None and license.verified_on is None:
-                license.verified_on = record.verified_on
-                changed.append(license)
-    # Deleting first lets a license move from one provider in the file to another.
-    for chunk in _chunks(gone, 500):
-        License.objects.filter(pk__in=chunk).delete()
-    License.objects.bulk_update(changed, ["verified_on", "verified_by"], batch_size=BATCH)
-    insert(added)
-
-
-def _replace_offices(records: list[ProviderRecord], ids: dict[str, int], updated_ids: set[int]) -> None:
-    """The file's office replaces the provider's offices, unless it is already one of them (entered in the admin)."""
-    given = {ids[record.external_id]: record.offices for record in records if record.offices is not None}
-    if not given:
-        return
-    current: dict[int, list[Office]] = {}
-    for chunk in _chunks(sorted(updated_ids.intersection(given)), 500):
-        for office in Office.objects.filter(provider_id__in=chunk):
-            current.setdefault(office.provider_id, []).append(office)
-
-    gone, added = [], []
-    for pk, offices in given.items():
-        held = current.get(pk, [])
-        places = {(o.address, o.city, o.jurisdiction, o.postal_code) for o in held}
-        if offices and all(office.place in places for office in offices):
-            continue
-        gone.extend(office.pk for office in held)
-        for record in offices:
-            office = Office(provider_id=pk, address=record.address, city=record.city,
-                            jurisdiction=record.jurisdiction, postal_code=record.postal_code,
-                            latitude=record.latitude, longitude=record.longitude)
-            office.fill_coordinates()
-            added.append(office)
-    for chunk in _chunks(gone, 500):
-        Office.objects.filter(pk__in=chunk).delete()
-    insert(added)
-
-
-def insert(objects: list[models.Model], *, with_ids: bool = False) -> None:
-    """Insert new rows of one model, setting their primary keys when with_ids.
-
-    On PostgreSQL this is COPY, many times faster than INSERT for the hundred thousand rows a load test writes;
-    elsewhere bulk_create. Like bulk_create, it calls neither save() nor signals.
-    """
-    if not objects:
-        return
-    model = type(objects[0])
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objects, batch_size=BATCH)
-        return
-    meta = model._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    with connection.cursor() as cursor:
-        if with_ids:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [meta.db_table, meta.pk.column, len(objects)])
-            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
-                obj.pk = pk
-            fields = [meta.pk, *fields]
-        rows = ([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects)
-        _copy(cursor, meta.db_table, [field.column for field in fields], rows)
-
-
-def insert_pairs(through: type[models.Model], columns: list[str], rows: list[tuple[int, int]]) -> None:
-    """Insert many-to-many links without building a model instance for each of the million a load test makes."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        through.objects.bulk_create([through(**dict(zip(columns, row, strict=True))) for row in rows],
-                                    batch_size=BATCH * 5)
-        return
-    with connection.cursor() as cursor:
-        _copy(cursor, through._meta.db_table, columns, rows)
-
-
-def _copy(cursor, table: str, columns: list[str], rows: Iterable[Iterable[object]]) -> None:
-    quote = connection.ops.quote_name
-    statement = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
-    with cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- Export ------------------------------------------------------------------------------
@@ -668,7 +442,7 @@ def export_rows() -> Iterator[list[str]]:
     """The header, then one row per provider (published or not), by external ID; lists sorted."""
     yield COLUMNS
     order = sorted(Provider.objects.values_list("external_id", "slug", "pk"))
-    for chunk in _chunks([pk for *_, pk in order], 1000):
+    for chunk in chunks([pk for *_, pk in order], 1000):
         providers = Provider.objects.filter(pk__in=chunk).prefetch_related(
             "licenses__credential_type", "offices", *TERM_COLUMNS
         )

@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import zipcodes
 
-from .csv_io import LicenseRecord, OfficeRecord, ProviderRecord
 from .models import AgeGroup, Condition, CredentialType, InsurancePlan, Language, Modality, SessionFormat, unique_slug
+from .writing import LicenseRecord, OfficeRecord, ProviderRecord
 
 # 2020 census populations, in hundreds of thousands.
 STATE_WEIGHTS: dict[str, int] = {

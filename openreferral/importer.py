@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 
-from directory.models import CredentialType, License, Office, Provider
+from directory import writing
+from directory.models import Provider
 
 from . import identifiers as ids
 from . import mapping
@@ -100,122 +100,58 @@ def import_services(services: list[Any], organizations: dict[str, dict] | None =
     if errors:
         raise ImportFailed(errors)
 
+    records = [service.record(publish_new=publish) for service in read]
+    _match(read, records)
+    labels = [_label(service) for service in read]
+    for label, record in zip(labels, records, strict=True):
+        errors.extend(f"{label}: {problem}" for problem in writing.check_record(record))
+    for held in writing.licenses_held_elsewhere(records):
+        errors.append(f"{labels[held.index]}: license {' '.join(held.license.key)} belongs to {held.holder_name}.")
+    if errors:
+        raise ImportFailed(errors)
+    try:
+        with transaction.atomic():
+            writing.write_providers(records)
+            if dry_run:
+                transaction.set_rollback(True)
+    except DatabaseError as exc:
+        refusal = " ".join(str(exc).split())[:200]
+        raise ImportFailed([f"The database refused the import, and nothing was written ({refusal})."]) from exc
+
     report = ImportReport()
-    credentials = {c.code: c for c in CredentialType.objects.all()}
-    term_pks = _term_pks()
-    with transaction.atomic():
-        for service in read:
-            label = f"{service.name} ({service.hsds_id})"
-            try:
-                with transaction.atomic():
-                    created = _save(service, credentials, term_pks, publish)
-            except (IntegrityError, ValidationError, DatabaseError) as exc:
-                errors.append(f"{label}: {_message(exc)}")
-                continue
-            (report.created if created else report.updated).append(label)
-            if service.unmapped:
-                report.unmapped[label] = service.unmapped
-        if errors:
-            # Leaving the block with an exception rolls back every service already written.
-            raise ImportFailed(errors)
-        if dry_run:
-            transaction.set_rollback(True)
+    for label, service, record in zip(labels, read, records, strict=True):
+        (report.created if record.pk is None else report.updated).append(label)
+        if service.unmapped:
+            report.unmapped[label] = service.unmapped
     return report
 
 
-def _term_pks() -> dict[str, dict[str, int]]:
-    """{relation: {term key: primary key}}, so each provider's terms are set without looking them up again."""
-    relations = [kind.relation for kind in mapping.KINDS if kind.relation] + ["languages"]
-    pks = {}
-    for relation in relations:
-        model = Provider._meta.get_field(relation).related_model
-        pks[relation] = dict(model.objects.order_by().values_list(model.key_field, "pk"))
-    return pks
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
-    return f"the database refused it ({' '.join(str(exc).split())[:200]})"
+def _label(service: mapping.ImportedService) -> str:
+    return f"{service.name} ({service.hsds_id})"
 
 
 def _license_clashes(services: list[mapping.ImportedService]) -> list[str]:
-    """A license can belong to one provider only: within the file, and against providers not being imported."""
+    """A license can belong to one provider only: two services may not list the same one."""
     errors = []
     owners: dict[tuple[str, str, str], str] = {}
     for service in services:
         for lic in service.licenses:
-            key = (lic.code, lic.jurisdiction, lic.number)
-            if key in owners and owners[key] != service.hsds_id:
-                errors.append(f"{service.name} ({service.hsds_id}): license {' '.join(key)} is also listed by "
-                              f"service {owners[key]}.")
-            owners[key] = service.hsds_id
+            if lic.key in owners and owners[lic.key] != service.hsds_id:
+                errors.append(f"{_label(service)}: license {' '.join(lic.key)} is also listed by "
+                              f"service {owners[lic.key]}.")
+            owners[lic.key] = service.hsds_id
     return errors
 
 
-def _existing(service: mapping.ImportedService) -> Provider | None:
-    provider = Provider.objects.filter(external_id=service.external_id).first()
-    if provider is None and service.own_slug:
-        provider = Provider.objects.filter(slug=service.own_slug).first()
-        if provider is not None and ids.service_id(provider) != service.hsds_id:
-            provider = None
-    return provider
-
-
-def _save(service: mapping.ImportedService, credentials: dict[str, CredentialType],
-          term_pks: dict[str, dict[str, int]], publish: bool) -> bool:
-    """Write one service; True when it created a provider."""
-    provider = _existing(service)
-    created = provider is None
-    if created:
-        provider = Provider(external_id=service.external_id, published=publish and service.publish)
-        if service.own_slug and not Provider.objects.filter(slug=service.own_slug).exists():
-            provider.slug = service.own_slug
-    elif not service.publish:
-        provider.published = False
-    for name, value in service.fields.items():
-        setattr(provider, name, value)
-    provider.full_clean(exclude=["slug", "external_id"], validate_unique=False, validate_constraints=False)
-    provider.save()
-    if service.last_modified:
-        # Keep the source's time of change, so an unchanged listing exports unchanged.
-        Provider.objects.filter(pk=provider.pk).update(updated=service.last_modified)
-    for relation, keys in service.terms.items():
-        getattr(provider, relation).set([term_pks[relation][key] for key in keys])
-    _save_licenses(provider, service, credentials)
-    _save_offices(provider, service)
-    return created
-
-
-def _save_licenses(provider: Provider, service: mapping.ImportedService,
-                   credentials: dict[str, CredentialType]) -> None:
-    kept = []
-    for lic in service.licenses:
-        existing = License.objects.filter(
-            credential_type=credentials[lic.code], jurisdiction=lic.jurisdiction, number=lic.number
-        ).first()
-        if existing is not None and existing.provider_id != provider.pk:
-            raise ValidationError(
-                f"license {lic.code} {lic.jurisdiction} {lic.number} belongs to {existing.provider.name}."
-            )
-        record = existing or License(provider=provider, credential_type=credentials[lic.code],
-                                     jurisdiction=lic.jurisdiction, number=lic.number)
-        if record.verified_on != lic.verified_on:
-            record.verified_by = None
-        record.verified_on, record.expires_on = lic.verified_on, lic.expires_on
-        record.save()
-        kept.append(record.pk)
-    provider.licenses.exclude(pk__in=kept).delete()
-
-
-def _save_offices(provider: Provider, service: mapping.ImportedService) -> None:
-    kept = []
-    for data in service.offices:
-        key = {name: data[name] for name in ("address", "city", "jurisdiction", "postal_code")}
-        office = provider.offices.filter(**key).exclude(pk__in=kept).first() or Office(provider=provider, **key)
-        office.latitude, office.longitude = data["latitude"], data["longitude"]
-        office.wheelchair_accessible = data["wheelchair_accessible"]
-        office.full_clean(exclude=["provider"], validate_constraints=False)
-        office.save()
-        kept.append(office.pk)
-    provider.offices.exclude(pk__in=kept).delete()
+def _match(services: list[mapping.ImportedService], records: list[writing.ProviderRecord]) -> None:
+    """Set each record's pk to the provider it updates: the one with its external ID or, for a service from this
+    directory's own export, the one with its slug (unless that provider came from another service)."""
+    by_slug = {}
+    for service, record, pk in zip(services, records, writing.match(records), strict=True):
+        record.pk = pk
+        if pk is None and service.own_slug:
+            by_slug[service.own_slug] = (service, record)
+    for provider in Provider.objects.filter(slug__in=list(by_slug)).only("pk", "slug", "external_id"):
+        service, record = by_slug[provider.slug]
+        if ids.service_id(provider) == service.hsds_id:
+            record.pk = provider.pk

@@ -32,6 +32,7 @@ from directory.models import (
 )
 from directory.taxonomy import KINDS as TAXONOMY_KINDS
 from directory.taxonomy import Kind
+from directory.writing import NOT_GIVEN, LicenseRecord, NotGiven, OfficeRecord, ProviderRecord
 
 from . import identifiers as ids
 
@@ -424,15 +425,6 @@ class Unmapped:
 
 
 @dataclass
-class ImportedLicense:
-    code: str
-    jurisdiction: str
-    number: str
-    verified_on: datetime.date | None
-    expires_on: datetime.date | None
-
-
-@dataclass
 class ImportedService:
     """An HSDS service read into what this directory records, and what it could not record."""
 
@@ -442,8 +434,8 @@ class ImportedService:
     publish: bool = True
     fields: dict[str, Any] = field(default_factory=dict)
     terms: dict[str, list[str]] = field(default_factory=dict)
-    licenses: list[ImportedLicense] = field(default_factory=list)
-    offices: list[dict[str, Any]] = field(default_factory=list)
+    licenses: list[LicenseRecord] = field(default_factory=list)
+    offices: list[OfficeRecord] = field(default_factory=list)
     last_modified: datetime.datetime | None = None
     unmapped: list[Unmapped] = field(default_factory=list)
 
@@ -453,6 +445,16 @@ class ImportedService:
 
     def skip(self, name: str, value: Any, reason: str) -> None:
         self.unmapped.append(Unmapped(name, value, reason))
+
+    def record(self, *, publish_new: bool = True) -> ProviderRecord:
+        """The provider to write. A service that is not operating unpublishes its provider; publish_new=False
+        creates new providers unpublished, for staff to review."""
+        values = self.fields if self.publish else {**self.fields, "published": False}
+        return ProviderRecord(
+            external_id=self.external_id, values=values, terms=self.terms, licenses=self.licenses,
+            offices=self.offices, create_defaults={"published": publish_new}, slug=self.own_slug or "",
+            updated=self.last_modified,
+        )
 
 
 def _present(value: Any) -> bool:
@@ -717,25 +719,26 @@ def _read_office(result: ImportedService, location: dict, label: str, ours: bool
     if jurisdiction is None:
         result.skip(f"{alabel}.state_province", state_text, "not a US state or Canadian province")
         return
-    office = {"address": street if len(street) <= 200 else "", "city": city, "jurisdiction": jurisdiction,
-              "postal_code": postal_code, "latitude": None, "longitude": None, "wheelchair_accessible": False}
+    point: tuple[float | None, float | None] = (None, None)
     latitude, longitude = location.get("latitude"), location.get("longitude")
     if _present(latitude) or _present(longitude):
         if (isinstance(latitude, int | float) and isinstance(longitude, int | float)
                 and -90 <= latitude <= 90 and -180 <= longitude <= 180):
-            office.update(latitude=float(latitude), longitude=float(longitude))
+            point = (float(latitude), float(longitude))
         else:
             result.skip(f"{label}.latitude/longitude", f"{latitude}, {longitude}",
                         "not a point on Earth: the postal code's centre is used")
+    wheelchair_accessible = False
     for j, access in enumerate(location.get("accessibility") or []):
         description = access.get("description") if isinstance(access, dict) else access
         if (isinstance(description, str) and "wheelchair" in description.lower()
                 and not NEGATION.search(description)):
-            office["wheelchair_accessible"] = True
+            wheelchair_accessible = True
             _leftovers(result, access, {"id", "location_id", "description"}, f"{label}.accessibility[{j}].")
         else:
             result.skip(f"{label}.accessibility[{j}]", description, "only wheelchair access is recorded")
-    result.offices.append(office)
+    result.offices.append(OfficeRecord(street if len(street) <= 200 else "", city, jurisdiction, postal_code,
+                                       *point, wheelchair_accessible=wheelchair_accessible))
     handled = {"id", "location_type", "latitude", "longitude", "addresses", "accessibility", "organization_id"}
     if ours:
         handled.add("name")
@@ -841,17 +844,21 @@ def _read_license(result: ImportedService, code: str, value: Any, label: str, ou
         return
     jurisdiction = normalize_jurisdiction(match["jurisdiction"])
     number = match["number"].strip()
-    if jurisdiction is None or "\x00" in number or len(number) > 60:
+    # ":" and ";" separate a license's parts and licenses in the CSV format.
+    if jurisdiction is None or len(number) > 60 or any(character in number for character in "\x00:;"):
         result.skip(f"{label}.value", value, "not a US state or Canadian province, or an unusable number")
         return
-    verified = _date(result, match["verified"], f"{label}.value")
-    if verified and not ours:
-        result.skip(f"{label}.value", value, "verified by the source directory: this directory's staff must verify it")
-        verified = None
+    verified: datetime.date | None | NotGiven = _date(result, match["verified"], f"{label}.value")
+    if not ours:
+        # Only this directory's staff verify: another directory's word leaves the license as staff here left it.
+        if verified:
+            result.skip(f"{label}.value", value,
+                        "verified by the source directory: this directory's staff must verify it")
+        verified = NOT_GIVEN
     expires = _date(result, match["expires"], f"{label}.value")
-    if any((lic.code, lic.jurisdiction, lic.number) == (code, jurisdiction, number) for lic in result.licenses):
+    if any(lic.key == (code, jurisdiction, number) for lic in result.licenses):
         return
-    result.licenses.append(ImportedLicense(code, jurisdiction, number, verified, expires))
+    result.licenses.append(LicenseRecord(code, jurisdiction, number, verified, expires))
 
 
 def _read_ages(result: ImportedService, minimum: Any, maximum: Any, vocabulary: HsdsTerms) -> None:

@@ -138,14 +138,17 @@ def test_an_imported_service_keeps_its_own_id_in_our_export(taxonomy, tmp_path):
     assert run(EXAMPLE).splitlines()[0] == "0 created, 1 updated."
 
 
-def test_a_foreign_license_comes_in_unverified(taxonomy):
+def license_service(value: str) -> dict:
+    """Another directory's service listing one license, written as value ("LCSW TX 555 (not verified)")."""
     from openreferral.mapping import HsdsTerms
 
-    term = HsdsTerms().terms["credential:LCSW"]
-    service = {"id": "0b0c8f49-4d47-4e4b-9d0f-2b4c5b9b0c11", "name": "Dee Example", "status": "active",
-               "attributes": [{"id": "9c5bd3e6-0e1c-4bfa-8f5f-6a5d4c1b2a10", "taxonomy_term": term,
-                               "value": "LCSW TX 555 (verified 2026-01-01)"}]}
-    output = run(write(service))
+    term = HsdsTerms().terms[f"credential:{value.split()[0]}"]
+    return {"id": "0b0c8f49-4d47-4e4b-9d0f-2b4c5b9b0c11", "name": "Dee Example", "status": "active",
+            "attributes": [{"id": "9c5bd3e6-0e1c-4bfa-8f5f-6a5d4c1b2a10", "taxonomy_term": term, "value": value}]}
+
+
+def test_a_foreign_license_comes_in_unverified(taxonomy):
+    output = run(write(license_service("LCSW TX 555 (verified 2026-01-01)")))
     lic = License.objects.get(number="555")
     assert (lic.credential_type.code, lic.jurisdiction, lic.verified_on) == ("LCSW", "TX", None)
     assert "this directory's staff must verify it" in output
@@ -268,3 +271,53 @@ def test_a_directory_with_organizations_json_gives_each_service_its_practice(tax
     assert (provider.practice_name, provider.website, provider.accepting_new_clients) == (
         "Riverside Clinic", "https://riverside.example.org/", False)
     assert 'organization.description = "A clinic.": not recorded' in output
+
+
+def test_a_license_number_with_a_csv_separator_is_reported_not_stored(taxonomy):
+    output = run(write(license_service("LCSW TX 12:34")))
+    assert Provider.objects.get().licenses.count() == 0
+    assert 'attributes[0].value = "LCSW TX 12:34": not a US state or Canadian province, or an unusable number' in output
+
+
+def test_a_value_the_mapping_lets_through_but_a_provider_cannot_hold_imports_nothing_and_names_it(
+        taxonomy, monkeypatch):
+    from openreferral import mapping
+
+    monkeypatch.setattr(mapping, "NAME_LENGTH", 1000)
+    services = [{"id": ids.stable_id("ok"), "name": "Dee Example", "status": "active"},
+                {"id": ids.stable_id("long"), "name": "x" * 300, "status": "active"}]
+    with pytest.raises(CommandError) as error:
+        run(write(services))
+    assert f"{'x' * 300} ({ids.stable_id('long')}): name: Ensure this value has at most 200 characters" in str(
+        error.value)
+    assert Provider.objects.count() == 0
+
+
+def test_a_failure_while_writing_rolls_everything_back_with_a_clear_message(directory, tmp_path, monkeypatch):
+    from django.db import IntegrityError
+
+    from directory import writing
+
+    exported(tmp_path)
+    wipe_providers()
+
+    def refuse(*args):
+        raise IntegrityError("office refused")
+
+    monkeypatch.setattr(writing, "_replace_offices", refuse)
+    with pytest.raises(CommandError, match=r"The database refused the import, and nothing was written \(office"):
+        run(tmp_path)
+    assert Provider.objects.count() == 0 and License.objects.count() == 0
+
+
+def test_a_license_can_move_to_a_service_listed_before_the_one_that_gives_it_up(directory, tmp_path):
+    exported(tmp_path)
+    services = json.loads((tmp_path / "services.json").read_text(encoding="utf-8"))
+    [ana_service] = [s for s in services if s["name"] == "Ana Díaz"]
+    [cy_service] = [s for s in services if s["name"] == "Cy Lee"]
+    [license] = [a for a in cy_service["attributes"] if a.get("value", "").startswith("MD NY MD-1")]
+    cy_service["attributes"].remove(license)
+    ana_service["attributes"].append(license)
+    (tmp_path / "services.json").write_text(json.dumps([ana_service, cy_service]), encoding="utf-8")
+    run(tmp_path)
+    assert License.objects.get(number="MD-1").provider.name == "Ana Díaz"

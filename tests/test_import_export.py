@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
-from directory import csv_io
+from directory import csv_io, writing
 from directory.csv_io import COLUMNS
 from directory.models import License, Office, Provider
 
@@ -178,7 +178,7 @@ def test_a_failure_part_way_through_writing_rolls_everything_back(tmp_path, taxo
     def refuse(*args):
         raise IntegrityError("office refused")
 
-    monkeypatch.setattr(csv_io, "_replace_offices", refuse)
+    monkeypatch.setattr(writing, "_replace_offices", refuse)
     stderr = failing_import(write(tmp_path / "p.csv", [ANA, BEN]))
     assert "The database refused the import, and nothing was written: office refused" in stderr
     assert not Provider.objects.exists() and not License.objects.exists()

@@ -6,8 +6,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from directory.csv_io import save_records
 from directory.generator import Taxonomy, fixture_text, generate
+from directory.writing import write_providers
 
 MAX_COUNT = 1_000_000
 
@@ -49,6 +49,6 @@ class Command(BaseCommand):
                 raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from error
             self.stdout.write(f"Wrote {count} providers to {output}.")
             return
-        result = save_records(records)
+        result = write_providers(records)
         self.stdout.write(f"Created {result.created} and updated {result.updated} providers "
                           f"in {time.monotonic() - started:.1f} s.")

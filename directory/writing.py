@@ -1,0 +1,439 @@
+"""Writing providers, with their terms, licenses and offices: the one path the CSV import, the HSDS import and
+the generator share.
+
+A record says what its source gives about a provider; whatever a source does not give is left as it was. Writes
+are in bulk (COPY on PostgreSQL), a bounded number of queries per thousand providers, in one transaction: any
+failure writes nothing. Readers check their records first; write_providers() trusts them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from .models import CredentialType, License, Office, Provider, unique_slug
+
+# Bulk writes send no signals, so the writer refreshes the search text and drops the facet index itself.
+from .search import facet_index
+from .search import text as search
+
+BATCH = 2000
+
+
+class NotGiven(enum.Enum):
+    NOT_GIVEN = "not given"
+
+
+# A value the source does not give: the license or office keeps what it has (a new one takes the model default).
+NOT_GIVEN = NotGiven.NOT_GIVEN
+
+
+@dataclass(frozen=True)
+class LicenseRecord:
+    code: str
+    jurisdiction: str
+    number: str
+    # The source's word that this directory's staff checked the license: on this date, or None for not checked.
+    # NOT_GIVEN where the source cannot speak for staff here (another directory's HSDS).
+    verified_on: datetime.date | None | NotGiven = NOT_GIVEN
+    expires_on: datetime.date | None | NotGiven = NOT_GIVEN
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.code, self.jurisdiction, self.number)
+
+
+@dataclass(frozen=True)
+class OfficeRecord:
+    address: str
+    city: str
+    jurisdiction: str
+    postal_code: str
+    # None: an office already listed keeps its coordinates; a new one takes its postal code's centre.
+    latitude: float | None = None
+    longitude: float | None = None
+    wheelchair_accessible: bool | NotGiven = NOT_GIVEN
+
+    @property
+    def place(self) -> tuple[str, str, str, str]:
+        return (self.address, self.city, self.jurisdiction, self.postal_code)
+
+
+@dataclass
+class ProviderRecord:
+    """One provider as a source describes it. Only what the source gives is set: the rest changes nothing."""
+
+    external_id: str
+    values: dict[str, object] = field(default_factory=dict)
+    # Provider many-to-many relation: term keys. A relation given replaces the provider's links.
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    # None: the source gives none; a list (maybe empty) replaces them.
+    licenses: list[LicenseRecord] | None = None
+    offices: list[OfficeRecord] | None = None
+    # The source holds one office at most (CSV): when its offices are already the provider's, the others stay.
+    offices_partial: bool = False
+    # Values only a new provider takes (an import of unpublished listings: {"published": False}).
+    create_defaults: dict[str, object] = field(default_factory=dict)
+    # The slug a new provider takes when it is free (an HSDS service from this directory's own export).
+    slug: str = ""
+    # When the source last changed the listing; None: now.
+    updated: datetime.datetime | None = None
+    # The provider this record updates, when the source matched it by something other than its external ID.
+    pk: int | None = None
+    line: int = 0
+
+
+@dataclass
+class WriteResult:
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True)
+class HeldLicense:
+    """A license records[index] lists that another provider, one no record updates, already holds."""
+
+    index: int
+    license: LicenseRecord
+    holder_name: str
+    holder_external_id: str
+
+
+# --- Before writing ----------------------------------------------------------------------
+
+
+def match(records: list[ProviderRecord]) -> list[int | None]:
+    """The primary key of the provider each record updates (its pk, else by external ID); None for a new one."""
+    found: dict[str, int] = {}
+    wanted = [record.external_id for record in records if record.pk is None and record.external_id]
+    for chunk in chunks(wanted, 2000):
+        # The blank exclusion lets the database use the partial unique index on external_id.
+        found.update(
+            Provider.objects.exclude(external_id="").filter(external_id__in=chunk).values_list("external_id", "pk")
+        )
+    return [record.pk if record.pk is not None else found.get(record.external_id) for record in records]
+
+
+def licenses_held_elsewhere(records: list[ProviderRecord]) -> list[HeldLicense]:
+    """Licenses that writing the records would take from a provider they do not update, in record order.
+
+    A holder the records update gives its license up when its record no longer lists it, so a license may move
+    between providers the records describe.
+    """
+    pks = match(records)
+    updated = {pk for pk in pks if pk is not None}
+    listed: dict[tuple[str, str, str], tuple[int, LicenseRecord]] = {}
+    for index, record in enumerate(records):
+        for license in record.licenses or []:
+            listed.setdefault(license.key, (index, license))
+    held = []
+    for chunk in chunks(sorted({key[2] for key in listed}), 500):
+        rows = License.objects.filter(number__in=chunk).values_list(
+            "credential_type__code", "jurisdiction", "number", "provider_id", "provider__name", "provider__external_id"
+        )
+        for code, jurisdiction, number, holder, name, external_id in rows:
+            if (code, jurisdiction, number) in listed and holder not in updated:
+                index, license = listed[(code, jurisdiction, number)]
+                held.append(HeldLicense(index, license, name, external_id))
+    return sorted(held, key=lambda clash: (clash.index, clash.license.key))
+
+
+def check_record(record: ProviderRecord) -> list[str]:
+    """What the models' field rules refuse in the record ("field: message"), checked without the database.
+
+    For a reader that leaves some of those rules to the models (the HSDS import); the CSV reader checks every
+    cell itself.
+    """
+    values = {**record.create_defaults, **record.values}
+    given = set(values)
+    problems = [f"{name}: {message}" for name, message in
+                _refused(Provider(**values), [f.name for f in Provider._meta.fields if f.name not in given])]
+    for license in record.licenses or []:
+        row = License(jurisdiction=license.jurisdiction, number=license.number,
+                      verified_on=_given(license.verified_on), expires_on=_given(license.expires_on))
+        problems += [f"license {' '.join(license.key)}: {name}: {message}" for name, message in
+                     _refused(row, ["provider", "credential_type", "verified_by"])]
+    for office in record.offices or []:
+        row = _new_office(None, office)
+        problems += [f"office {', '.join(part for part in office.place if part)}: {name}: {message}"
+                     for name, message in _refused(row, ["provider"])]
+    return problems
+
+
+def _refused(instance: models.Model, exclude: list[str]) -> list[tuple[str, str]]:
+    try:
+        instance.clean_fields(exclude=exclude)
+    except ValidationError as error:
+        return [(name, message) for name, messages in error.message_dict.items() for message in messages]
+    return []
+
+
+def _given(value: object, default: object = None) -> object:
+    return default if value is NOT_GIVEN else value
+
+
+# --- Writing ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def write_providers(records: list[ProviderRecord]) -> WriteResult:
+    """Create or update one provider per record (matched by match()), in bulk, in one transaction."""
+    pks = match(records)
+    new = [index for index, pk in enumerate(pks) if pk is None]
+    existing = {pk for pk in pks if pk is not None}
+    _update_providers([(record, pk) for record, pk in zip(records, pks, strict=True) if pk is not None])
+    _create_providers(records, pks, new)
+    written = list(zip(records, pks, strict=True))
+    _replace_terms(written, existing)
+    _replace_licenses(written, existing)
+    _replace_offices(written, existing)
+    for chunk in chunks(sorted(pks), 5000):
+        search.refresh_search_vectors(chunk)
+    facet_index.forget()
+    return WriteResult(created=len(new), updated=len(records) - len(new))
+
+
+def _create_providers(records: list[ProviderRecord], pks: list[int | None], new: list[int]) -> None:
+    """Insert the new providers, setting their primary keys in pks."""
+    if not new:
+        return
+    taken = set(Provider.objects.values_list("slug", flat=True))
+    providers = []
+    for index in new:
+        record = records[index]
+        provider = Provider(external_id=record.external_id, **{**record.create_defaults, **record.values})
+        if record.slug and record.slug not in taken:
+            provider.slug = record.slug
+            taken.add(record.slug)
+        else:
+            provider.slug = unique_slug(provider.name, taken)
+        providers.append(provider)
+    insert(providers, with_ids=True)
+    for index, provider in zip(new, providers, strict=True):
+        pks[index] = provider.pk
+    # Inserting stamps the time of writing; keep the source's time of change, so an unchanged listing exports
+    # unchanged.
+    stamped = [Provider(pk=pks[index], updated=records[index].updated) for index in new if records[index].updated]
+    update(stamped, ["updated"])
+
+
+def _update_providers(written: list[tuple[ProviderRecord, int]]) -> None:
+    now = timezone.now()
+    by_fields: dict[tuple[str, ...], list[Provider]] = {}
+    for record, pk in written:
+        provider = Provider(pk=pk, updated=record.updated or now, **record.values)
+        by_fields.setdefault(tuple(sorted(record.values)), []).append(provider)
+    for fields, providers in by_fields.items():
+        update(providers, [*fields, "updated"])
+
+
+def _replace_terms(written: list[tuple[ProviderRecord, int]], existing: set[int]) -> None:
+    relations = sorted({relation for record, _ in written for relation in record.terms})
+    for relation in relations:
+        given = [(record, pk) for record, pk in written if relation in record.terms]
+        relation_field = Provider._meta.get_field(relation)
+        through = relation_field.remote_field.through
+        term_column = relation_field.m2m_reverse_field_name() + "_id"
+        model = relation_field.related_model
+        term_ids = dict(model.objects.values_list(model.key_field, "pk"))
+        for chunk in chunks(sorted(existing.intersection(pk for _, pk in given)), 500):
+            through.objects.filter(provider_id__in=chunk).delete()
+        links = [(pk, term_ids[key]) for record, pk in given for key in record.terms[relation]]
+        insert_pairs(through, ["provider_id", term_column], links)
+
+
+def _replace_licenses(written: list[tuple[ProviderRecord, int]], existing: set[int]) -> None:
+    """A record's licenses become the provider's; one already held keeps its row, under apply_verification()."""
+    given = {pk: {license.key: license for license in record.licenses}
+             for record, pk in written if record.licenses is not None}
+    if not given:
+        return
+    type_ids = dict(CredentialType.objects.values_list("code", "pk"))
+    current: dict[int, dict[tuple[str, str, str], License]] = {}
+    for chunk in chunks(sorted(existing.intersection(given)), 500):
+        for license in License.objects.filter(provider_id__in=chunk).select_related("credential_type"):
+            current.setdefault(license.provider_id, {})[license.natural_key()] = license
+
+    gone, changed, added = [], [], []
+    for pk, licenses in given.items():
+        held = current.get(pk, {})
+        gone.extend(license.pk for key, license in held.items() if key not in licenses)
+        for key, record in licenses.items():
+            license = held.get(key)
+            if license is None:
+                license = License(provider_id=pk, credential_type_id=type_ids[record.code],
+                                  jurisdiction=record.jurisdiction, number=record.number)
+                apply_verification(license, record)
+                license.expires_on = _given(record.expires_on)
+                added.append(license)
+            elif apply_verification(license, record) | _set(license, "expires_on", record.expires_on):
+                changed.append(license)
+    _store(License, gone, changed, ["verified_on", "verified_by", "expires_on"], added)
+
+
+def apply_verification(license: License, record: LicenseRecord) -> bool:
+    """The one verification rule, for every source; True when it changed the license.
+
+    A source that says a license is verified keeps staff's verification (date and verifier) of a license already
+    verified, whatever date it gives; a license not yet verified takes the source's date and no verifier (a
+    verifier is always a staff user who checked). A source that says not verified clears the date and verifier.
+    A source that cannot say (NOT_GIVEN) changes nothing.
+    """
+    said = record.verified_on
+    if said is NOT_GIVEN or (said is not None and license.verified_on is not None):
+        return False
+    if said is None and license.verified_on is None:
+        return False
+    license.verified_on, license.verified_by = said, None
+    return True
+
+
+def _set(instance: models.Model, name: str, value: object) -> bool:
+    """Set the field to a given value; True when that changed it."""
+    if value is NOT_GIVEN or getattr(instance, name) == value:
+        return False
+    setattr(instance, name, value)
+    return True
+
+
+def _replace_offices(written: list[tuple[ProviderRecord, int]], existing: set[int]) -> None:
+    """A record's offices become the provider's; an office already listed at the same place keeps its row."""
+    given = [(record, pk) for record, pk in written if record.offices is not None]
+    if not given:
+        return
+    current: dict[int, list[Office]] = {}
+    for chunk in chunks(sorted(existing.intersection(pk for _, pk in given)), 500):
+        for office in Office.objects.filter(provider_id__in=chunk):
+            current.setdefault(office.provider_id, []).append(office)
+
+    gone, changed, added = [], [], []
+    for record, pk in given:
+        unmatched = list(current.get(pk, []))
+        all_listed = True
+        for wanted in record.offices:
+            office = next((o for o in unmatched if (o.address, o.city, o.jurisdiction, o.postal_code) == wanted.place),
+                          None)
+            if office is None:
+                all_listed = False
+                added.append(_new_office(pk, wanted))
+                continue
+            unmatched.remove(office)
+            if _update_office(office, wanted):
+                changed.append(office)
+        if not (record.offices_partial and record.offices and all_listed):
+            gone.extend(office.pk for office in unmatched)
+    _store(Office, gone, changed, ["latitude", "longitude", "wheelchair_accessible"], added)
+
+
+def _store(model: type[models.Model], gone: list[int], changed: list[models.Model], fields: list[str],
+           added: list[models.Model]) -> None:
+    """Delete, update and insert rows of one model, in bulk."""
+    # Deleting first lets a license move from one provider in the records to another.
+    for chunk in chunks(gone, 500):
+        model.objects.filter(pk__in=chunk).delete()
+    update(changed, fields)
+    insert(added)
+
+
+def _update_office(office: Office, record: OfficeRecord) -> bool:
+    """Take the record's coordinates and access, where it gives them; True when that changed the office."""
+    changed = _set(office, "wheelchair_accessible", record.wheelchair_accessible)
+    point = (record.latitude, record.longitude)
+    if None not in point and (office.latitude, office.longitude) != point:
+        office.latitude, office.longitude = point
+        changed = True
+    return changed
+
+
+def _new_office(pk: int | None, record: OfficeRecord) -> Office:
+    office = Office(provider_id=pk, address=record.address, city=record.city, jurisdiction=record.jurisdiction,
+                    postal_code=record.postal_code, latitude=record.latitude, longitude=record.longitude,
+                    wheelchair_accessible=_given(record.wheelchair_accessible, False))
+    office.fill_coordinates()
+    return office
+
+
+# --- Bulk inserts ------------------------------------------------------------------------
+
+
+def insert(objects: list[models.Model], *, with_ids: bool = False) -> None:
+    """Insert new rows of one model, setting their primary keys when with_ids.
+
+    On PostgreSQL this is COPY, many times faster than INSERT for the hundred thousand rows a load test writes;
+    elsewhere bulk_create. Like bulk_create, it calls neither save() nor signals.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=BATCH)
+        return
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    with connection.cursor() as cursor:
+        if with_ids:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [meta.db_table, meta.pk.column, len(objects)])
+            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = pk
+            fields = [meta.pk, *fields]
+        rows = ([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects)
+        _copy(cursor, meta.db_table, [field.column for field in fields], rows)
+
+
+def update(objects: list[models.Model], fields: list[str]) -> None:
+    """Write these fields of existing rows of one model from the objects (which need only a primary key and them).
+
+    On PostgreSQL: COPY into a temporary table and one UPDATE from it, where bulk_update's CASE per row takes
+    minutes for twenty thousand providers; elsewhere bulk_update. Neither calls save() nor signals.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objects, fields, batch_size=BATCH)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    table, temporary, key = quote(meta.db_table), quote(f"{meta.db_table}_written"), quote(meta.pk.column)
+    names = [quote(column.column) for column in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {temporary} AS SELECT {', '.join(names)} FROM {table} WITH NO DATA")
+        rows = ([column.get_db_prep_save(getattr(obj, column.attname), connection) for column in columns]
+                for obj in objects)
+        _copy(cursor, f"{meta.db_table}_written", [column.column for column in columns], rows)
+        assignments = ", ".join(f"{name} = {temporary}.{name}" for name in names[1:])
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM {temporary} WHERE {table}.{key} = {temporary}.{key}")
+        cursor.execute(f"DROP TABLE {temporary}")
+
+
+def insert_pairs(through: type[models.Model], columns: list[str], rows: list[tuple[int, int]]) -> None:
+    """Insert many-to-many links without building a model instance for each of the million a load test makes."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        through.objects.bulk_create([through(**dict(zip(columns, row, strict=True))) for row in rows],
+                                    batch_size=BATCH * 5)
+        return
+    with connection.cursor() as cursor:
+        _copy(cursor, through._meta.db_table, columns, rows)
+
+
+def _copy(cursor, table: str, columns: list[str], rows: Iterable[Iterable[object]]) -> None:
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
+    with cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
