@@ -11,7 +11,6 @@ import datetime
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO
 
@@ -22,18 +21,9 @@ from django.utils import timezone
 
 from . import geo
 from .jurisdictions import CANADIAN_PROVINCES, US_STATES, normalize_jurisdiction
-from .models import (
-    AgeGroup,
-    Condition,
-    CredentialType,
-    InsurancePlan,
-    Language,
-    License,
-    Modality,
-    Office,
-    Provider,
-    SessionFormat,
-)
+from .models import License, Office, Provider
+from .taxonomy import KINDS, Snapshot, snapshot
+from .wording import FALSE_WORDS, TRUE_WORDS
 from .writing import (
     LicenseRecord,
     OfficeRecord,
@@ -54,15 +44,8 @@ COLUMNS: list[str] = [
 ]
 REQUIRED_COLUMNS = ("external_id", "name")
 OFFICE_COLUMNS = ("address", "city", "state", "postal_code")
-# Column name = the Provider many-to-many relation it fills.
-TERM_COLUMNS = {
-    "modalities": Modality,
-    "conditions": Condition,
-    "formats": SessionFormat,
-    "age_groups": AgeGroup,
-    "languages": Language,
-    "insurance": InsurancePlan,
-}
+# Column name (the Provider many-to-many relation it fills) -> the part of the taxonomy it names.
+TERM_COLUMNS = {kind.csv_column: kind for kind in KINDS if kind.csv_column}
 TEXT_COLUMNS = ("name", "pronouns", "practice_name", "bio", "phone", "email", "website")
 FEE_COLUMNS = ("standard_fee", "sliding_scale_min", "sliding_scale_max")
 BOOLEAN_COLUMNS = ("free_consultation", "telehealth", "accepting_new_clients", "published")
@@ -73,8 +56,6 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_CELL_CHARS = 10_000
 MAX_FEE = Decimal("99999.99")
 
-TRUE_WORDS = {"true", "yes", "1"}
-FALSE_WORDS = {"false", "no", "0", ""}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FEE = re.compile(r"^\d+(\.\d{1,2})?$")
 _CANADIAN_POSTAL_CODE = re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$")
@@ -111,10 +92,10 @@ def read_bytes(data: bytes) -> list[ProviderRecord]:
     if not text.strip():
         raise InvalidFile(["The file is empty: it needs a header row and one row per provider."])
     header, rows, problems = _split_table(text)
-    vocabulary = Vocabulary.load()
+    taxonomy = snapshot()
     records: list[ProviderRecord] = []
     for line, cells in rows:
-        record, row_problems = parse_row(line, dict(zip(header, cells, strict=True)), vocabulary)
+        record, row_problems = parse_row(line, dict(zip(header, cells, strict=True)), taxonomy)
         problems.extend(f"line {line}: {problem}" for problem in row_problems)
         if record is not None:
             records.append(record)
@@ -186,23 +167,7 @@ def _split_table(text: str) -> tuple[list[str], list[tuple[int, list[str]]], lis
     return header, shaped, problems
 
 
-@dataclass
-class Vocabulary:
-    """The taxonomy keys a file may name, loaded once per import."""
-
-    terms: dict[str, set[str]]
-    credential_codes: set[str]
-
-    @classmethod
-    def load(cls) -> Vocabulary:
-        return cls(
-            terms={column: set(model.objects.values_list(model.key_field, flat=True))
-                   for column, model in TERM_COLUMNS.items()},
-            credential_codes=set(CredentialType.objects.values_list("code", flat=True)),
-        )
-
-
-def parse_row(line: int, row: dict[str, str], vocabulary: Vocabulary) -> tuple[ProviderRecord | None, list[str]]:
+def parse_row(line: int, row: dict[str, str], taxonomy: Snapshot) -> tuple[ProviderRecord | None, list[str]]:
     """The record a row describes and the problems with it (the record is None when there are any)."""
     problems: list[str] = []
     cells: dict[str, str] = {}
@@ -242,12 +207,12 @@ def parse_row(line: int, row: dict[str, str], vocabulary: Vocabulary) -> tuple[P
             values[column] = _date(column, cells[column], problems)
     _check_sliding_scale(values, problems)
 
-    for column in TERM_COLUMNS:
+    for column, kind in TERM_COLUMNS.items():
         if column in cells:
-            record.terms[column] = _keys(column, cells[column], vocabulary.terms[column], problems)
+            record.terms[column] = _keys(column, cells[column], set(taxonomy.by_key(kind.param)), problems)
     if "credentials" in cells:
         verified_on = values.get("last_verified") or timezone.localdate()
-        record.licenses = _licenses(cells["credentials"], vocabulary.credential_codes, verified_on, problems)
+        record.licenses = _licenses(cells["credentials"], set(taxonomy.by_key("credential")), verified_on, problems)
     if any(column in cells for column in OFFICE_COLUMNS):
         record.offices = _offices({column: cells.get(column, "") for column in OFFICE_COLUMNS}, problems)
     return (None if problems else record), problems

@@ -18,7 +18,9 @@ from functools import lru_cache
 
 import zipcodes
 
-from .models import AgeGroup, Condition, CredentialType, InsurancePlan, Language, Modality, SessionFormat, unique_slug
+from .models import Modality, unique_slug
+from .taxonomy import snapshot
+from .wording import join_words
 from .writing import LicenseRecord, OfficeRecord, ProviderRecord
 
 # 2020 census populations, in hundreds of thousands.
@@ -108,7 +110,8 @@ def places_by_state() -> dict[str, list[Place]]:
 
 @dataclass
 class Taxonomy:
-    """The taxonomy values a generator draws from, read from the database in key order."""
+    """The taxonomy values a generator draws from: the taxonomy snapshot, each part in key order (the draws
+    depend on that order, never on the display positions staff edit)."""
 
     modalities: dict[str, str]  # slug: category
     modality_names: dict[str, str]
@@ -121,16 +124,21 @@ class Taxonomy:
 
     @classmethod
     def load(cls) -> Taxonomy:
-        modalities = Modality.objects.order_by("slug")
+        taxonomy = snapshot()
+
+        def keyed(param: str) -> list:
+            return sorted(taxonomy.of(param), key=lambda term: term.key)
+
+        modalities = keyed("modality")
         return cls(
             modalities={m.slug: m.category for m in modalities},
             modality_names={m.slug: m.name for m in modalities},
-            conditions=dict(Condition.objects.order_by("slug").values_list("slug", "name")),
-            credentials=dict(CredentialType.objects.order_by("code").values_list("code", "can_prescribe")),
-            formats=list(SessionFormat.objects.order_by("slug").values_list("slug", flat=True)),
-            age_groups=list(AgeGroup.objects.order_by("slug").values_list("slug", flat=True)),
-            languages=list(Language.objects.order_by("slug").values_list("slug", flat=True)),
-            insurance=list(InsurancePlan.objects.order_by("slug").values_list("slug", flat=True)),
+            conditions={c.slug: c.name for c in keyed("condition")},
+            credentials={c.code: c.can_prescribe for c in keyed("credential")},
+            formats=[term.key for term in keyed("format")],
+            age_groups=[term.key for term in keyed("age_group")],
+            languages=[term.key for term in keyed("language")],
+            insurance=[term.key for term in keyed("insurance")],
         )
 
     def is_empty(self) -> bool:
@@ -177,10 +185,6 @@ def _money(amount: int) -> Decimal:
 def _in_sentence(name: str) -> str:
     """A display name as it reads mid-sentence: "Panic disorder" -> "panic disorder", "OCD" unchanged."""
     return name if name[:2].isupper() else name[:1].lower() + name[1:]
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 class Generator:
@@ -335,9 +339,9 @@ class Generator:
     def bio(self, record: ProviderRecord) -> str:
         """What the listing offers, and nothing more: no claims about outcomes."""
         first = str(record.values["name"]).split()[0]
-        offers = _join([self.taxonomy.modality_names[slug] for slug in record.terms["modalities"]])
-        focus = _join([_in_sentence(self.taxonomy.conditions[slug]) for slug in record.terms["conditions"]])
-        ages_text = _join([age.replace("-", " ") for age in record.terms["age_groups"]])
+        offers = join_words([self.taxonomy.modality_names[slug] for slug in record.terms["modalities"]])
+        focus = join_words([_in_sentence(self.taxonomy.conditions[slug]) for slug in record.terms["conditions"]])
+        ages_text = join_words([age.replace("-", " ") for age in record.terms["age_groups"]])
         where = []
         if record.offices:
             where.append(f"in person in {record.offices[0].city}, {record.offices[0].jurisdiction}")

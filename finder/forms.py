@@ -10,13 +10,13 @@ from directory.models import Provider
 from directory.search.fields import (
     DEFAULT_RADIUS,
     MAX_RADIUS,
-    TRUE_VALUES,
     JurisdictionField,
     YesField,
     YesWidget,
     ZipField,
 )
 from directory.taxonomy import Snapshot, snapshot
+from directory.wording import TRUE_WORDS
 
 from .matching import MEDICATION, Answers
 
@@ -25,7 +25,7 @@ NOT_SURE = "not-sure"
 
 def yes_no(label: str) -> YesField:
     """A checkbox question that sends "true", and refuses anything but a yes or a no."""
-    widget = YesWidget(attrs={"value": "true"}, check_test=lambda v: str(v).strip().lower() in TRUE_VALUES)
+    widget = YesWidget(attrs={"value": "true"}, check_test=lambda v: str(v).strip().lower() in TRUE_WORDS)
     return YesField(required=False, label=label, widget=widget)
 
 

@@ -11,10 +11,10 @@ from django.db.models import Q
 from django.http import QueryDict
 
 from directory.models import Provider, ProviderQuerySet
-from directory.search.fields import FALSE_VALUES, TRUE_VALUES
 from directory.search.filters import ProviderFilter
 from directory.search.rules import RULE, Criteria
 from directory.taxonomy import KINDS
+from directory.wording import FALSE_WORDS, TRUE_WORDS
 
 from . import identifiers as ids
 from .mapping import HsdsTerms
@@ -56,9 +56,9 @@ def refuse_control_characters(params: QueryDict) -> None:
 
 def flag(params: QueryDict, name: str) -> bool:
     value = params.get(name, "").strip().lower()
-    if value in TRUE_VALUES:
+    if value in TRUE_WORDS:
         return True
-    if value in FALSE_VALUES:
+    if value in FALSE_WORDS:
         return False
     raise BadRequest({name: ["Use true or false."]})
 

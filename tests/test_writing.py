@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from directory.models import License, Office, Provider
+from directory.taxonomy import snapshot
 from directory.writing import (
     LicenseRecord,
     OfficeRecord,
@@ -170,6 +171,7 @@ def csv_rows(count: int, start: int = 0) -> str:
 def queries_to_import(tmp_path: Path, command: str, text: str) -> int:
     path = tmp_path / "in.file"
     path.write_text(text, encoding="utf-8")
+    snapshot()  # the taxonomy is read once per process, not per import
     with CaptureQueriesContext(connection) as queries:
         call_command(command, str(path), stdout=io.StringIO())
     return len(queries)

@@ -11,11 +11,10 @@ from .. import geo
 from ..jurisdictions import normalize_jurisdiction
 from ..models import Term
 from ..taxonomy import snapshot
+from ..wording import FALSE_WORDS, TRUE_WORDS
 
 DEFAULT_RADIUS = 25
 MAX_RADIUS = 500
-TRUE_VALUES = {"true", "1", "yes", "on"}
-FALSE_VALUES = {"false", "0", "no", "off", ""}
 
 
 class TermChoiceField(forms.MultipleChoiceField):
@@ -53,9 +52,9 @@ class YesField(forms.Field):
         if isinstance(value, bool):
             return value
         text = str(value if value is not None else "").strip().lower()
-        if text in TRUE_VALUES:
+        if text in TRUE_WORDS:
             return True
-        if text in FALSE_VALUES:
+        if text in FALSE_WORDS:
             return False
         raise forms.ValidationError("Use true or false.", code="invalid")
 

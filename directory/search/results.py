@@ -20,8 +20,8 @@ from pyroaring import BitMap
 from ..jurisdictions import JURISDICTIONS
 from ..models import ProviderQuerySet
 from ..taxonomy import KINDS, snapshot
+from ..wording import TRUE_WORDS
 from . import facet_index, rules
-from .fields import TRUE_VALUES
 from .filters import DEFAULT_PAGE_SIZE, ProviderFilter
 from .rules import Criteria
 
@@ -172,7 +172,7 @@ class SearchResults:
         facets["features"] = {
             rule.name: {
                 "name": rule.name, "label": rule.label, "count": counts["features"][rule.name],
-                "checked": str(data.get(rule.name, "")).strip().lower() in TRUE_VALUES,
+                "checked": str(data.get(rule.name, "")).strip().lower() in TRUE_WORDS,
                 "errors": errors.get(rule.name), "group": rule.group,
             }
             for rule in rules.RULES if rule.yes_no
