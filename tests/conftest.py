@@ -276,6 +276,20 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def browser(browser):
+    """Playwright's browser; when it stops, the database connections opened while it ran are closed.
+
+    While sync Playwright runs, its event loop counts as running in this thread, and Django keeps the
+    connections of that time apart (asgiref's Local): the test database's own teardown would not see,
+    nor close, them, and PostgreSQL refuses to drop a database that is still in use.
+    """
+    yield browser
+    from django.db import connections
+
+    connections.close_all()
+
+
 class Site:
     """A page on the live server that records every request it makes, for the same-origin check."""
 
