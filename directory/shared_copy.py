@@ -41,14 +41,5 @@ class SharedCopy(Generic[T]):
         self._local = (version, found)
         return found
 
-    def get_if_held(self) -> T | None:
-        """The value if this process or the cache already holds it; None rather than reading the database."""
-        version = cache.get(self.version_key)
-        if version is None:
-            return None
-        if self._local is not None and self._local[0] == version:
-            return self._local[1]
-        return self.get()
-
     def forget(self) -> None:
         cache.delete_many([self.version_key, self.key])

@@ -11,7 +11,7 @@ that meet it), so adding a filter takes one Rule here and one ProviderQuerySet m
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import and_, or_
@@ -235,8 +235,4 @@ def nearest_miles(centre: tuple[float, float] | None, radius: float) -> dict[int
         if miles < found.get(provider, math.inf):
             found[provider] = miles
     return found
-
-
-def keys(terms: Iterable[Any]) -> list[str]:
-    return [term.key for term in terms or ()]
 
