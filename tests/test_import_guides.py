@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from guides.importer import parse_document, split_glued_words
+from guides.importer import parse_document, read_documents, save_guides, split_glued_words
 from guides.models import Guide
 from guides.vocabulary import Vocabulary
 
@@ -57,9 +57,19 @@ def headings(html: str) -> list[tuple[int, str]]:
     ]
 
 
+@pytest.fixture(scope="module")
+def seed_documents(django_db_setup, django_db_blocker) -> list:
+    """The seeds parsed once for the module: parsing is most of an import, and it reads only the taxonomy."""
+    with django_db_blocker.unblock():
+        documents, errors = read_documents(sorted(SEEDS.glob("*.txt")), Vocabulary.from_taxonomy())
+    assert errors == []
+    return documents
+
+
 @pytest.fixture
-def seeded(taxonomy) -> dict[str, Guide]:
-    call_command("import_guides", *sorted(SEEDS.glob("*.txt")), verbosity=0)
+def seeded(taxonomy, seed_documents) -> dict[str, Guide]:
+    """The seeds imported as import_guides does (the tests below run the command itself)."""
+    save_guides(seed_documents)
     return {guide.source: guide for guide in Guide.objects.all()}
 
 
