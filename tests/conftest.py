@@ -83,7 +83,7 @@ committed = CommittedData()
 
 def _uses_db(item: pytest.Item) -> bool:
     return item.get_closest_marker("django_db") is not None or bool(
-        {"_django_db_helper", "live_server"} & set(getattr(item, "fixturenames", ()))
+        {"db", "transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
     )
 
 
