@@ -83,7 +83,7 @@ committed = CommittedData()
 
 def _uses_db(item: pytest.Item) -> bool:
     return item.get_closest_marker("django_db") is not None or bool(
-        {"_django_db_helper", "live_server"} & set(getattr(item, "fixturenames", ()))
+        {"db", "transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
     )
 
 
@@ -225,24 +225,6 @@ def today() -> datetime.date:
 
 
 # --- Real browser ----------------------------------------------------------------------
-
-
-def _serve_static_files_through_whitenoise() -> None:
-    """Let the live server serve static files as production does: through WhiteNoise and the middleware.
-
-    pytest-django's live server wraps the app in staticfiles' handler, which would answer for /static/
-    itself, without the middleware's headers. The test settings let WhiteNoise find the source files.
-    """
-    from django.contrib.staticfiles import handlers
-
-    class ServeNothing(handlers.StaticFilesHandler):
-        def _should_handle(self, path: str) -> bool:
-            return False
-
-    handlers.StaticFilesHandler = ServeNothing
-
-
-_serve_static_files_through_whitenoise()
 
 
 @pytest.hookimpl(trylast=True)

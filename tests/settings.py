@@ -1,8 +1,9 @@
 """Settings for the test run: config/settings.py with test defaults, and static files served from source.
 
 A bare `pytest` works from a clean shell: the defaults below are those `make test` passes (DEBUG off, the
-production code paths; plain HTTP), and a value set in the environment wins over them. Static files come
-from STATICFILES_DIRS and the apps through WhiteNoise's finders, so the run needs no `collectstatic`.
+production code paths; plain HTTP), and a value set in the environment wins over them. {% static %} writes
+plain names and the live server serves them from STATICFILES_DIRS and the apps (pytest-django wraps it in
+staticfiles' handler), so the run needs no `collectstatic`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class SourceStaticFilesStorage(StaticFilesStorage):
 
 # The production (manifest) storage needs `collectstatic` first: {% static %} fails without its manifest.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "tests.settings.SourceStaticFilesStorage"}}
-# WhiteNoise serves the files where they are written, not from a STATIC_ROOT that may be stale or missing.
+# No collected files: WhiteNoise has nothing to serve (and no missing directory to warn about).
 STATIC_ROOT = None
-WHITENOISE_USE_FINDERS = True
+# Hashing passwords as production does takes a quarter of a second each; what is tested is the
+# sign-in, not the hash.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from guides.glossary import Glossary
-from guides.importer import parse_document, split_glued_words
+from guides.importer import parse_document, read_documents, save_guides, split_glued_words
 from guides.models import Guide
 
 SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
@@ -57,9 +57,19 @@ def headings(html: str) -> list[tuple[int, str]]:
     ]
 
 
+@pytest.fixture(scope="module")
+def seed_documents(django_db_setup, django_db_blocker) -> list:
+    """The seeds parsed once for the module: parsing is most of an import, and it reads only the taxonomy."""
+    with django_db_blocker.unblock():
+        documents, errors = read_documents(sorted(SEEDS.glob("*.txt")), Glossary.from_taxonomy())
+    assert errors == []
+    return documents
+
+
 @pytest.fixture
-def seeded(taxonomy) -> dict[str, Guide]:
-    call_command("import_guides", *sorted(SEEDS.glob("*.txt")), verbosity=0)
+def seeded(taxonomy, seed_documents) -> dict[str, Guide]:
+    """The seeds imported as import_guides does (the tests below run the command itself)."""
+    save_guides(seed_documents)
     return {guide.source: guide for guide in Guide.objects.all()}
 
 
@@ -257,11 +267,11 @@ def test_two_documents_with_the_same_title_are_refused(taxonomy, tmp_path):
 
 
 def test_glued_abbreviations_split_only_into_known_ones(taxonomy):
-    vocabulary = Glossary.from_taxonomy()
-    assert split_glued_words("such as MBCTACTEMDR, and TMS", vocabulary) == "such as MBCT, ACT, EMDR, and TMS"
-    assert split_glued_words("the SAMHSA and NIMH sites", vocabulary) == "the SAMHSA and NIMH sites"
-    assert split_glued_words("therapy (CBT)Dialectical", vocabulary) == "therapy (CBT), Dialectical"
-    assert split_glued_words("a (PTSD): note", vocabulary) == "a (PTSD): note"
+    glossary = Glossary.from_taxonomy()
+    assert split_glued_words("such as MBCTACTEMDR, and TMS", glossary) == "such as MBCT, ACT, EMDR, and TMS"
+    assert split_glued_words("the SAMHSA and NIMH sites", glossary) == "the SAMHSA and NIMH sites"
+    assert split_glued_words("therapy (CBT)Dialectical", glossary) == "therapy (CBT), Dialectical"
+    assert split_glued_words("a (PTSD): note", glossary) == "a (PTSD): note"
 
 
 def test_a_plain_document_keeps_headings_lists_and_tables(taxonomy):
