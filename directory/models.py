@@ -115,7 +115,10 @@ class ConditionQuerySet(TermQuerySet):
         """These conditions and the narrower ones that count for them (a specialist in treatment-resistant
         depression counts for depression); Snapshot.narrower() is the same rule in memory."""
         ids, keys = _ids_and_keys(conditions)
-        return self.filter(Q(pk__in=ids) | Q(slug__in=keys) | Q(broader_id__in=ids) | Q(broader__slug__in=keys))
+        found = Q(pk__in=ids) | Q(broader_id__in=ids) if ids else Q(pk__in=[])
+        if keys:
+            found |= Q(slug__in=keys) | Q(broader__slug__in=keys)
+        return self.filter(found)
 
 
 class Condition(Term):
@@ -228,7 +231,12 @@ class ProviderQuerySet(models.QuerySet):
 
     def specializing_in(self, conditions: Iterable[Term | str]) -> ProviderQuerySet:
         """A specialist in a narrower condition (treatment-resistant depression) counts for the broader one."""
-        return self.filter(specializes_in(conditions)) if any(conditions or ()) else self
+        conditions = [condition for condition in conditions or () if condition]
+        if not conditions:
+            return self
+        counted = Condition.objects.with_narrower(conditions).values("pk")
+        return self.filter(Exists(Provider.conditions.through.objects.filter(provider=OuterRef("pk"),
+                                                                            condition__in=counted)))
 
     def serving_formats(self, formats: Iterable[Term | str]) -> ProviderQuerySet:
         return self._with_any("formats", formats)
@@ -252,7 +260,9 @@ class ProviderQuerySet(models.QuerySet):
         ids, codes = _ids_and_keys(credentials)
         if not (ids or codes):
             return self
-        held = Q(credential_type_id__in=ids) | Q(credential_type__code__in=[code.upper() for code in codes])
+        held = Q(credential_type_id__in=ids) if ids else Q(credential_type__code__in=[code.upper() for code in codes])
+        if ids and codes:
+            held |= Q(credential_type__code__in=[code.upper() for code in codes])
         return self.filter(Exists(License.objects.filter(held, provider=OuterRef("pk"))))
 
     def prescribers(self, required: bool = True) -> ProviderQuerySet:
@@ -432,15 +442,12 @@ def linked_to_any(relation: str, terms: Iterable[Term | str]) -> Exists:
     through = field.remote_field.through
     term = field.m2m_reverse_field_name()
     ids, keys = _ids_and_keys(terms)
-    wanted = Q(**{f"{term}_id__in": ids}) | Q(**{f"{term}__{field.related_model.key_field}__in": keys})
+    wanted = Q()
+    if ids:
+        wanted |= Q(**{f"{term}_id__in": ids})
+    if keys:
+        wanted |= Q(**{f"{term}__{field.related_model.key_field}__in": keys})
     return Exists(through.objects.filter(wanted, **{field.m2m_field_name(): OuterRef("pk")}))
-
-
-def specializes_in(conditions: Iterable[Term | str]) -> Exists:
-    """A condition on providers: specializes in one of these conditions or a narrower one."""
-    through = Provider.conditions.through
-    counted = Condition.objects.with_narrower(conditions).values("pk")
-    return Exists(through.objects.filter(provider=OuterRef("pk"), condition__in=counted))
 
 
 def _ids_and_keys(terms: Iterable[Term | str]) -> tuple[list[int], list[str]]:

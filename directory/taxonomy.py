@@ -119,6 +119,11 @@ class Snapshot:
         concerns = set(concerns)
         return {slug for slug, broader in self.broader().items() if broader in concerns}
 
+    def with_narrower(self, concerns: Iterable[str]) -> list[Condition]:
+        """These conditions and the narrower ones that count for them, in the taxonomy's order."""
+        concerns = set(concerns)
+        return self.chosen("condition", concerns | self.narrower(concerns))
+
     def broader_than(self, concerns: Iterable[str]) -> set[str]:
         """Conditions these are a kind of (advice about depression applies to treatment-resistant depression)."""
         broader = self.broader()

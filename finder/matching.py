@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from directory import geo
 from directory.jurisdictions import jurisdiction_name
-from directory.models import License, Provider, Resource, linked_to_any, money, specializes_in
+from directory.models import License, Provider, Resource, linked_to_any, money
 from directory.search import facet_index
 from directory.search.fields import DEFAULT_RADIUS
 from directory.search.rules import Criteria
@@ -197,7 +197,7 @@ def _points(answers: Answers, taxonomy: Snapshot) -> dict[str, tuple[Q | None, i
     points: dict[str, tuple[Q | None, int]] = {}
     # Correlated EXISTS conditions: evaluated for the eligible providers only, never for the whole table.
     if answers.concerns:
-        points["concern"] = (Q(specializes_in(taxonomy.chosen("condition", answers.concerns))), 0)
+        points["concern"] = (Q(linked_to_any("conditions", taxonomy.with_narrower(answers.concerns))), 0)
     if answers.modalities:
         wanted = taxonomy.chosen("modality", answers.modalities)
         points["preferred_modality"] = (Q(linked_to_any("modalities", wanted)), 0)
@@ -284,7 +284,7 @@ def explain(provider: Provider, answers: Answers, taxonomy: Snapshot) -> tuple[l
         reasons.append(f"{place}, with an office in the state")
 
     if answers.concerns:
-        concerns = set(answers.concerns) | taxonomy.narrower(answers.concerns)
+        concerns = {c.slug for c in taxonomy.with_narrower(answers.concerns)}
         specialties = [c for c in provider.conditions.all() if c.slug in concerns]
         if specialties:
             reasons.append(f"Specializes in {join_words([c.name.lower() for c in specialties])}")

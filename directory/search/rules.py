@@ -121,8 +121,7 @@ RULES: tuple[Rule, ...] = (
     terms_rule(
         "condition", lambda qs, terms, c: qs.specializing_in(terms),
         # A specialist in a narrower condition counts for the broader one (ConditionQuerySet.with_narrower).
-        lambda index, terms, c: index.any_term("condition", [*terms, *snapshot().chosen(
-            "condition", snapshot().narrower(term.key for term in terms))]),
+        lambda index, terms, c: index.any_term("condition", snapshot().with_narrower(term.key for term in terms)),
     ),
     terms_rule(
         "credential", lambda qs, terms, c: qs.holding_credentials(terms),
