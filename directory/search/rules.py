@@ -213,8 +213,8 @@ class Criteria:
             found.append(BitMap.union(BitMap(), *(
                 RULE[name].providers(index, value, self) for name, value in group.items()
             )))
-        # The smallest first: each intersection is then no larger than it.
-        return reduce(and_, sorted(found, key=len), index.published)
+        # The smallest first: each intersection is then no larger than it. A copy: the index is shared.
+        return reduce(and_, sorted(found, key=len), BitMap(index.published))
 
     def nearest_miles(self, zip_code: str | None = None) -> dict[int, float]:
         """Provider id -> miles to its nearest office within the radius of the ZIP code (the one searched for,
