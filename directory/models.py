@@ -265,13 +265,15 @@ class ProviderQuerySet(models.QuerySet):
             held |= Q(credential_type__code__in=[code.upper() for code in codes])
         return self.filter(Exists(License.objects.filter(held, provider=OuterRef("pk"))))
 
-    def prescribers(self, required: bool = True) -> ProviderQuerySet:
-        """Holds a credential that can prescribe."""
+    def prescribers(self, required: bool = True, jurisdiction: str | None = None) -> ProviderQuerySet:
+        """Holds a credential that can prescribe (licensed in the jurisdiction, when one is given: a
+        prescribing license elsewhere does not let them prescribe there)."""
         if not required:
             return self
-        return self.filter(
-            Exists(License.objects.filter(provider=OuterRef("pk"), credential_type__can_prescribe=True))
-        )
+        licenses = License.objects.filter(provider=OuterRef("pk"), credential_type__can_prescribe=True)
+        if jurisdiction:
+            licenses = licenses.filter(jurisdiction=jurisdiction.upper())
+        return self.filter(Exists(licenses))
 
     def licensed_in(self, jurisdiction: str | None) -> ProviderQuerySet:
         """Holds a license in the jurisdiction: the only place a provider may see clients."""

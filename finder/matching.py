@@ -149,7 +149,7 @@ class MatchResult:
 def criteria(answers: Answers) -> Criteria:
     """The contract's hard rules for these answers, as the search's declared rules (directory.search.rules):
     accepting new clients, licensed where the person is, a way to meet them, within budget or insurance,
-    their language and age group, and a prescriber when they need one."""
+    their language and age group, and a prescriber licensed there when they need one."""
     taxonomy = snapshot()
     values = {
         "accepting": True,
@@ -319,8 +319,12 @@ def explain(provider: Provider, answers: Answers, taxonomy: Snapshot) -> tuple[l
             reasons.append(f"Accepts {plans[0].name}")
 
     if answers.prescriber:
-        prescribing = sorted({lic.credential_type.name for lic in licenses if lic.credential_type.can_prescribe})
-        reasons.append(f"Can prescribe medication ({', '.join(prescribing)})")
+        prescribing = sorted({
+            lic.credential_type.name for lic in licenses
+            if lic.credential_type.can_prescribe and (not where or lic.jurisdiction == where)
+        })
+        reasons.append(f"Can prescribe medication in {jurisdiction_name(where)} ({', '.join(prescribing)})" if where
+                       else f"Can prescribe medication ({', '.join(prescribing)})")
     if answers.language:
         reasons.append(f"Speaks {taxonomy.names('language').get(answers.language, answers.language)}")
     if answers.age_group:

@@ -96,6 +96,16 @@ def test_language_age_group_and_prescriber_are_required_when_asked(texas):
     assert names(Answers(state="TX", prescriber=True)) == ["Ben"]
 
 
+def test_a_prescriber_licensed_elsewhere_cannot_prescribe_for_this_person(texas):
+    texas("Dee", licenses=[("PMHNP", "CA"), ("LPC", "WY")])
+    texas("Eli", licenses=[("MD", "WY")])
+    result = find_matches(Answers(state="WY", prescriber=True))
+    assert [m.provider.name for m in result.matches] == ["Eli"]
+    assert result.total == 1
+    assert any(reason.startswith("Can prescribe medication in Wyoming (") for reason in result.matches[0].reasons)
+    assert names(Answers(state="CA", prescriber=True)) == ["Dee"]
+
+
 def test_soft_preferences_never_exclude(texas):
     texas("Ana", modalities=["emdr"], gender="man", formats=["group"])
     answers = Answers(state="TX", concerns=("ocd",), modalities=("dbt",), gender="woman", format="couples")

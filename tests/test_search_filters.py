@@ -113,6 +113,16 @@ def test_credentials_match_in_any_case_and_prescriber_means_one_who_can_prescrib
     assert found(client, prescriber="false") == ["Ana", "Ben", "Cy"]
 
 
+def test_a_prescriber_in_a_state_holds_a_prescribing_license_in_that_state(client, make_provider):
+    make_provider("Dee", licenses=[("PMHNP", "CA"), ("LPC", "WY")])
+    make_provider("Eli", licenses=[("MD", "WY")])
+    assert found(client, prescriber="true", state="WY") == ["Eli"]
+    assert found(client, prescriber="true", state="CA") == ["Dee"]
+    assert found(client, state="WY") == ["Dee", "Eli"]
+    counts = client.get("/api/providers/", {"prescriber": "true", "state": "WY"}).json()["count"]
+    assert counts == 1
+
+
 def test_formats_age_groups_languages_and_insurance_each_match_any_value(client, make_provider):
     make_provider("Ana", formats=["couples"], age_groups=["adults"], languages=["en", "es"], insurance=["aetna"])
     make_provider("Ben", formats=["family"], age_groups=["children"], languages=["en"], insurance=["medicaid"])

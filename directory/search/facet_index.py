@@ -53,6 +53,7 @@ class FacetIndex:
     credentials: dict[int, BitMap]  # credential type id -> providers holding one
     licensed: dict[str, BitMap]  # jurisdiction -> providers licensed there
     offices: dict[str, BitMap]  # jurisdiction -> providers with an office there
+    prescribing: dict[str, BitMap]  # jurisdiction -> providers holding a prescribing license there
     features: dict[str, BitMap]  # prescriber, telehealth, in_person, sliding_scale, ... -> providers
     fees: tuple[Decimal, ...]  # every published provider's lowest fee, ascending ...
     fee_providers: tuple[int, ...]  # ... and whose fee it is
@@ -119,12 +120,13 @@ def build() -> FacetIndex:
         terms[kind.param] = grouped(links)
     licenses = License.objects.values_list("credential_type_id", "jurisdiction", "provider_id", "verified_on")
     prescribing = set(CredentialType.objects.filter(can_prescribe=True).values_list("pk", flat=True))
-    credentials, licensed, prescribers, verified = {}, {}, [], []
+    credentials, licensed, prescribing_in, prescribers, verified = {}, {}, {}, [], []
     for credential_type, jurisdiction, provider, verified_on in licenses.iterator(chunk_size=10_000):
         credentials.setdefault(credential_type, []).append(provider)
         licensed.setdefault(jurisdiction, []).append(provider)
         if credential_type in prescribing:
             prescribers.append(provider)
+            prescribing_in.setdefault(jurisdiction, []).append(provider)
         if verified_on is not None:
             verified.append(provider)
     offices = grouped(Office.objects.values_list("jurisdiction", "provider_id"))
@@ -150,6 +152,7 @@ def build() -> FacetIndex:
         credentials={key: BitMap(ids) for key, ids in credentials.items()},
         licensed={key: BitMap(ids) for key, ids in licensed.items()},
         offices=offices,
+        prescribing={key: BitMap(ids) for key, ids in prescribing_in.items()},
         features={
             "prescriber": BitMap(prescribers), "telehealth": BitMap(telehealth),
             "in_person": BitMap.union(BitMap(), *offices.values()), "sliding_scale": BitMap(sliding),

@@ -127,8 +127,14 @@ RULES: tuple[Rule, ...] = (
         "credential", lambda qs, terms, c: qs.holding_credentials(terms),
         lambda index, terms, c: index.any_of(index.credentials, [term.pk for term in terms]),
     ),
-    yes_rule("prescriber", "Can prescribe medication", lambda qs, yes, c: qs.prescribers(yes), feature("prescriber"),
-             group="credential"),
+    yes_rule(
+        "prescriber", "Can prescribe medication",
+        # In the state licensed in, when the search names one: a prescribing license elsewhere does not count.
+        lambda qs, yes, c: qs.prescribers(yes, jurisdiction=c.get("state")),
+        lambda index, yes, c: index.prescribing.get(c.get("state"), BitMap()) if c.get("state") else index.features[
+            "prescriber"],
+        group="credential",
+    ),
     terms_rule("format", lambda qs, terms, c: qs.serving_formats(terms), any_term("format")),
     terms_rule("age_group", lambda qs, terms, c: qs.serving_age_groups(terms), any_term("age_group")),
     terms_rule("language", lambda qs, terms, c: qs.speaking(terms), any_term("language")),
