@@ -263,14 +263,14 @@ class ProviderQuerySet(models.QuerySet):
         held = Q(credential_type_id__in=ids) if ids else Q(credential_type__code__in=[code.upper() for code in codes])
         if ids and codes:
             held |= Q(credential_type__code__in=[code.upper() for code in codes])
-        return self.filter(Exists(License.objects.filter(held, provider=OuterRef("pk"))))
+        return self.filter(Exists(License.objects.current().filter(held, provider=OuterRef("pk"))))
 
     def prescribers(self, required: bool = True, jurisdiction: str | None = None) -> ProviderQuerySet:
         """Holds a credential that can prescribe (licensed in the jurisdiction, when one is given: a
         prescribing license elsewhere does not let them prescribe there)."""
         if not required:
             return self
-        licenses = License.objects.filter(provider=OuterRef("pk"), credential_type__can_prescribe=True)
+        licenses = License.objects.current().filter(provider=OuterRef("pk"), credential_type__can_prescribe=True)
         if jurisdiction:
             licenses = licenses.filter(jurisdiction=jurisdiction.upper())
         return self.filter(Exists(licenses))
@@ -280,19 +280,19 @@ class ProviderQuerySet(models.QuerySet):
         if not jurisdiction:
             return self
         return self.filter(
-            Exists(License.objects.filter(provider=OuterRef("pk"), jurisdiction=jurisdiction.upper()))
+            Exists(License.objects.current().filter(provider=OuterRef("pk"), jurisdiction=jurisdiction.upper()))
         )
 
     def verified(self, required: bool = True) -> ProviderQuerySet:
         """Holds at least one license that staff verified."""
         if not required:
             return self
-        return self.filter(Exists(License.objects.filter(provider=OuterRef("pk"), verified_on__isnull=False)))
+        return self.filter(Exists(License.objects.current().filter(provider=OuterRef("pk"), verified_on__isnull=False)))
 
     def with_last_license_verification(self) -> ProviderQuerySet:
         """Annotate license_verified: the most recent date staff verified one of the licenses."""
         latest = (
-            License.objects.filter(provider=OuterRef("pk"), verified_on__isnull=False)
+            License.objects.current().filter(provider=OuterRef("pk"), verified_on__isnull=False)
             .order_by("-verified_on").values("verified_on")[:1]
         )
         return self.annotate(license_verified=Subquery(latest))
@@ -682,13 +682,18 @@ class Provider(models.Model):
     # The properties below read the (prefetched) licenses and offices, so a page of cards costs no extra query.
 
     @property
+    def current_licenses(self) -> list[License]:
+        """The licenses that have not expired: only they let the provider practise (and count anywhere)."""
+        return [license for license in self.licenses.all() if not license.is_expired]
+
+    @property
     def can_prescribe(self) -> bool:
-        return any(license.credential_type.can_prescribe for license in self.licenses.all())
+        return any(license.credential_type.can_prescribe for license in self.current_licenses)
 
     @property
     def licensed_states(self) -> list[str]:
         """Sorted codes of the jurisdictions the provider holds a license in."""
-        return sorted({license.jurisdiction for license in self.licenses.all()})
+        return sorted({license.jurisdiction for license in self.current_licenses})
 
     @property
     def licensed_state_names(self) -> list[str]:
@@ -699,7 +704,7 @@ class Provider(models.Model):
     def credential_codes(self) -> list[str]:
         """Distinct credential codes (LCSW, MD, ...) in the taxonomy's order."""
         codes: list[str] = []
-        for license in self.licenses.all():
+        for license in self.current_licenses:
             if license.credential_type.code not in codes:
                 codes.append(license.credential_type.code)
         return codes
@@ -708,7 +713,7 @@ class Provider(models.Model):
     def credential_names(self) -> list[str]:
         """Distinct credential names (Clinical social worker, ...) in the taxonomy's order."""
         names: list[str] = []
-        for license in self.licenses.all():
+        for license in self.current_licenses:
             if license.credential_type.name not in names:
                 names.append(license.credential_type.name)
         return names
@@ -756,7 +761,13 @@ jurisdiction_field_kwargs = {"max_length": 2, "choices": JURISDICTION_CHOICES}
 _known_jurisdictions = list(JURISDICTIONS)
 
 
-class LicenseManager(models.Manager):
+class LicenseQuerySet(models.QuerySet):
+    def current(self) -> LicenseQuerySet:
+        """Licenses that have not expired: an expired license never counts (License.is_expired, the same rule)."""
+        return self.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
+
+
+class LicenseManager(models.Manager.from_queryset(LicenseQuerySet)):
     def get_by_natural_key(self, code: str, jurisdiction: str, number: str) -> License:
         return self.get(credential_type__code=code.upper(), jurisdiction=jurisdiction, number=number)
 

@@ -19,7 +19,7 @@ def provider_json(provider: Provider, distance_miles: float | None = None) -> di
     """
     if distance_miles is None:
         distance_miles = getattr(provider, "distance_miles", None)
-    licenses = provider.licenses.all()
+    licenses = provider.current_licenses
     return {
         "external_id": provider.external_id,
         "slug": provider.slug,

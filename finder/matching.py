@@ -212,7 +212,7 @@ def _points(answers: Answers, taxonomy: Snapshot) -> dict[str, tuple[Q | None, i
         points["distance"] = (None, 0)
     recently = today - datetime.timedelta(days=RECENT_VERIFICATION_DAYS)
     points["verified_recently"] = (
-        Q(Exists(License.objects.filter(provider=OuterRef("pk"), verified_on__gte=recently))), 0
+        Q(Exists(License.objects.current().filter(provider=OuterRef("pk"), verified_on__gte=recently))), 0
     )
     points["free_consultation"] = (Q(free_consultation=True), 0)
     points["accepting_confirmed"] = (
@@ -266,7 +266,7 @@ def explain(provider: Provider, answers: Answers, taxonomy: Snapshot) -> tuple[l
     known = taxonomy.by_key("modality")
     reasons: list[str] = []
     cautions: list[str] = []
-    licenses = list(provider.licenses.all())
+    licenses = provider.current_licenses
     modalities = list(provider.modalities.all())
     offered = {m.slug for m in modalities}
 

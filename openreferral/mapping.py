@@ -266,8 +266,8 @@ def service(provider: Provider, *, base_url: str, organization: dict[str, Any],
     )
     locations = [_location(provider, office) for office in provider.offices.all()]
     if provider.telehealth:
-        states = sorted({lic.jurisdiction for lic in licenses})
-        locations.append(_virtual_location(sid, states))
+        # Served by telehealth only where a license has not expired.
+        locations.append(_virtual_location(sid, provider.licensed_states))
     data["service_at_locations"] = [
         {"id": ids.stable_id("service_at_location", sid, location["id"]), "service_id": sid,
          "location_id": location["id"], "location": location}

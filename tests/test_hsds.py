@@ -153,6 +153,13 @@ def test_offices_are_physical_locations_and_telehealth_a_virtual_one(ana, tmp_pa
     assert telehealth["description"] == "Telehealth sessions for clients in NY and TX, where this provider is licensed."
 
 
+def test_telehealth_is_offered_only_where_a_license_has_not_expired(ana, tmp_path, today):
+    ana.licenses.filter(jurisdiction="NY").update(expires_on=today - datetime.timedelta(days=1))
+    [service] = export(tmp_path)["services"]
+    telehealth = service["service_at_locations"][-1]["location"]
+    assert telehealth["description"] == "Telehealth sessions for clients in TX, where this provider is licensed."
+
+
 def test_a_provider_without_telehealth_has_no_virtual_location(make_provider, tmp_path):
     make_provider("Ben Roe", offices=[{"city": "Austin", "jurisdiction": "TX"}])
     [service] = export(tmp_path)["services"]

@@ -96,6 +96,15 @@ def test_language_age_group_and_prescriber_are_required_when_asked(texas):
     assert names(Answers(state="TX", prescriber=True)) == ["Ben"]
 
 
+def test_a_provider_whose_license_here_expired_cannot_see_this_person(texas, today):
+    expired = texas("Fay", licenses=[("LCSW", "TX")])
+    expired.licenses.update(expires_on=today - datetime.timedelta(days=1))
+    texas("Gus")
+    result = find_matches(Answers(state="TX"))
+    assert [m.provider.name for m in result.matches] == ["Gus"]
+    assert result.total == 1
+
+
 def test_a_prescriber_licensed_elsewhere_cannot_prescribe_for_this_person(texas):
     texas("Dee", licenses=[("PMHNP", "CA"), ("LPC", "WY")])
     texas("Eli", licenses=[("MD", "WY")])

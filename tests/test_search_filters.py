@@ -113,6 +113,23 @@ def test_credentials_match_in_any_case_and_prescriber_means_one_who_can_prescrib
     assert found(client, prescriber="false") == ["Ana", "Ben", "Cy"]
 
 
+def test_an_expired_license_counts_for_no_filter_count_or_listing(client, make_provider, today):
+    expired = make_provider("Fay", licenses=[("MD", "WY"), ("LPC", "CO")])
+    expired.licenses.filter(jurisdiction="WY").update(expires_on=today - datetime.timedelta(days=1))
+    make_provider("Gus", licenses=[("LPC", "WY")])
+    assert found(client, state="WY") == ["Gus"]
+    assert found(client, prescriber="true") == []
+    assert found(client, credential="MD") == []
+    body = client.get("/api/providers/", {"state": "CO"}).json()
+    assert body["results"][0]["licensed_states"] == ["CO"]
+    assert body["results"][0]["can_prescribe"] is False
+    assert [c["code"] for c in body["results"][0]["credentials"]] == ["LPC"]
+    facets = client.get("/providers/").context["results"].counts["facets"]
+    assert facets["state"] == {"CO": 1, "WY": 1}
+    profile = client.get(expired.get_absolute_url()).content.decode()
+    assert "expired" in profile
+
+
 def test_a_prescriber_in_a_state_holds_a_prescribing_license_in_that_state(client, make_provider):
     make_provider("Dee", licenses=[("PMHNP", "CA"), ("LPC", "WY")])
     make_provider("Eli", licenses=[("MD", "WY")])

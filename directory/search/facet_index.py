@@ -118,7 +118,9 @@ def build() -> FacetIndex:
             f"{field.m2m_reverse_field_name()}_id", f"{field.m2m_field_name()}_id"
         )
         terms[kind.param] = grouped(links)
-    licenses = License.objects.values_list("credential_type_id", "jurisdiction", "provider_id", "verified_on")
+    # An expired license counts for nothing; the index is read again at least every CACHE_SECONDS, so a
+    # license that expires today stops counting within that time.
+    licenses = License.objects.current().values_list("credential_type_id", "jurisdiction", "provider_id", "verified_on")
     prescribing = set(CredentialType.objects.filter(can_prescribe=True).values_list("pk", flat=True))
     credentials, licensed, prescribing_in, prescribers, verified = {}, {}, {}, [], []
     for credential_type, jurisdiction, provider, verified_on in licenses.iterator(chunk_size=10_000):
