@@ -347,6 +347,9 @@ class ProviderQuerySet(models.QuerySet):
     def with_free_consultation(self, required: bool = True) -> ProviderQuerySet:
         return self.filter(free_consultation=True) if required else self
 
+    def of_gender(self, gender: str | None) -> ProviderQuerySet:
+        return self.filter(gender=gender) if gender else self
+
     def accepting(self, required: bool = True) -> ProviderQuerySet:
         return self.filter(accepting_new_clients=True) if required else self
 

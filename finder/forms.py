@@ -18,7 +18,7 @@ from directory.search.fields import (
 from directory.taxonomy import Snapshot, snapshot
 from directory.wording import TRUE_WORDS
 
-from .matching import MEDICATION, Answers
+from .matching import GENDER, MEDICATION, Answers
 
 NOT_SURE = "not-sure"
 
@@ -69,7 +69,8 @@ class MatchForm(forms.Form):
     insurance = forms.ChoiceField(required=False, label="Insurance plan")
     prescriber = yes_no("I need someone who can prescribe medication")
     language = forms.ChoiceField(required=False, label="Language")
-    gender = forms.ChoiceField(required=False, label="Provider's gender")
+    gender = GENDER.field(GENDER.label)
+    gender_required = yes_no("Only a provider of this gender")
     format = forms.ChoiceField(required=False, label="Kind of sessions")
     age_group = forms.ChoiceField(required=False, label="Who the care is for")
     modality = forms.MultipleChoiceField(
@@ -102,6 +103,8 @@ class MatchForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if cleaned.get("gender_required") and not cleaned.get("gender") and "gender" not in self.errors:
+            self.add_error("gender", "Choose the provider's gender, or untick “Only a provider of this gender”.")
         state, zip_code = cleaned.get("state"), cleaned.get("zip")
         if state and zip_code:
             zip_state = geo.zip_state(zip_code)
@@ -125,6 +128,7 @@ class MatchForm(forms.Form):
             format=data.get("format") or "",
             age_group=data.get("age_group") or "",
             gender=data.get("gender") or "",
+            gender_required=bool(data.get("gender_required")) and bool(data.get("gender")),
             prescriber=bool(data.get("prescriber")),
             modalities=tuple(data.get("modality") or []),
             crisis=bool(data.get("crisis")),

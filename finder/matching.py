@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django import forms
 from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from directory.jurisdictions import jurisdiction_name
 from directory.models import License, Provider, Resource, linked_to_any, money
 from directory.search import facet_index
 from directory.search.fields import DEFAULT_RADIUS
-from directory.search.rules import Criteria
+from directory.search.rules import Criteria, Rule
 from directory.taxonomy import Snapshot, snapshot
 from directory.wording import join_words
 
@@ -48,6 +49,13 @@ WEIGHTS: dict[str, int] = {
 }
 
 
+# The fit finder's own hard rule, declared as the search's rules are (answered in SQL: the index has no genders).
+GENDER = Rule(
+    "gender", "Provider's gender", lambda label: forms.ChoiceField(required=False, label=label),
+    sql=lambda qs, gender, criteria: qs.of_gender(gender),
+)
+
+
 @dataclass(frozen=True)
 class Answers:
     """What a person told the fit finder. Never stored or logged."""
@@ -64,6 +72,7 @@ class Answers:
     format: str = ""
     age_group: str = ""
     gender: str = ""
+    gender_required: bool = False  # only providers of that gender (contract section 5)
     prescriber: bool = False
     modalities: tuple[str, ...] = ()
     crisis: bool = False
@@ -94,6 +103,7 @@ class Answers:
             pairs.append(("mode", self.mode))
         if self.budget is not None:
             pairs.append(("budget", format(self.budget.normalize(), "f")))
+        pairs += [("gender_required", "true")] if self.gender_required else []
         pairs += [("prescriber", "true")] if self.prescriber else []
         pairs += [("modality", slug) for slug in self.modalities]
         if self.limit != 20:
@@ -175,7 +185,8 @@ def criteria(answers: Answers) -> Criteria:
         affordable["insurance"] = taxonomy.chosen("insurance", [answers.insurance])
     if affordable:
         any_of.append(affordable)
-    return Criteria(values, any_of)
+    extra = [(GENDER, answers.gender)] if answers.gender_required else []
+    return Criteria(values, any_of, extra)
 
 
 def eligible(answers: Answers) -> QuerySet[Provider]:
@@ -332,7 +343,8 @@ def explain(provider: Provider, answers: Answers, taxonomy: Snapshot) -> tuple[l
     if answers.format and any(f.slug == answers.format for f in provider.formats.all()):
         reasons.append(f"Offers {taxonomy.names('format').get(answers.format, answers.format).lower()} sessions")
     if answers.gender and provider.gender == answers.gender:
-        reasons.append(f"Is a {provider.get_gender_display().lower()}, as you preferred")
+        asked = "as you asked" if answers.gender_required else "as you preferred"
+        reasons.append(f"Is a {provider.get_gender_display().lower()}, {asked}")
     if provider.free_consultation:
         reasons.append("Offers a free first consultation")
 
@@ -359,6 +371,7 @@ RELAXATIONS: list[tuple[str, str, dict]] = [
     ("language", "Any language", {"language": ""}),
     ("age_group", "Any age group", {"age_group": ""}),
     ("prescriber", "Include providers who do not prescribe", {"prescriber": False}),
+    ("gender_required", "Any gender", {"gender_required": False}),
 ]
 
 

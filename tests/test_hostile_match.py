@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 PARAMS = [
     "concern", "tried", "state", "zip", "radius", "mode", "budget", "insurance", "language", "format",
-    "age_group", "gender", "prescriber", "modality", "crisis", "limit", "page",
+    "age_group", "gender", "gender_required", "prescriber", "modality", "crisis", "limit", "page",
 ]
 # Everything a person or a script could type, including control characters and huge numbers;
 # "\x00" is what PostgreSQL refuses, so it must never reach a query.

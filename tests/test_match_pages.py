@@ -120,3 +120,16 @@ def test_the_query_count_does_not_grow_with_the_number_of_results(client, make_p
     with django_assert_max_num_queries(12) as large:
         client.get("/api/match/", {**params, "limit": "30"})
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_required_gender_is_kept_in_the_address_and_needs_a_gender(client, make_provider):
+    make_provider("Ana Díaz", licenses=[("LCSW", "TX")], telehealth=True, gender="woman")
+    make_provider("Ben Roe", licenses=[("LPC", "TX")], telehealth=True, gender="man")
+    body = client.get("/api/match/", {"state": "TX", "gender": "woman", "gender_required": "true"}).json()
+    assert [result["name"] for result in body["results"]] == ["Ana Díaz"]
+    refused = client.get("/api/match/", {"state": "TX", "gender_required": "true"})
+    assert refused.status_code == 400
+    assert "Choose the provider's gender" in refused.json()["errors"]["gender"][0]
+    page = client.get("/match/", {"state": "TX", "gender": "man", "gender_required": "true"}).content.decode()
+    assert "Ben Roe" in page and "Ana Díaz" not in page
+    assert 'name="gender_required"' in page

@@ -255,3 +255,17 @@ def test_without_anything_tried_a_guide_on_the_concern_is_recommended(guides):
     result = find_matches(Answers(concerns=("treatment-resistant-depression",)))
     assert result.guides
     assert "Discusses what you said brings you here." in {g["why"] for g in result.guides}
+
+
+def test_a_gender_can_be_required_and_then_no_one_else_is_listed(texas):
+    texas("Ana", gender="woman")
+    texas("Ben", gender="man")
+    texas("Cy")  # did not say
+    assert names(Answers(state="TX", gender="woman")) == ["Ana", "Ben", "Cy"]
+    required = find_matches(Answers(state="TX", gender="woman", gender_required=True))
+    assert [m.provider.name for m in required.matches] == ["Ana"]
+    assert required.total == 1
+    assert "Is a woman, as you asked" in required.matches[0].reasons
+    nobody = find_matches(Answers(state="TX", gender="non-binary", gender_required=True))
+    assert nobody.matches == []
+    assert [(r.param, r.count) for r in nobody.relaxations] == [("gender_required", 3)]

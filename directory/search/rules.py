@@ -192,6 +192,7 @@ class Criteria:
 
     values: Mapping[str, Any]
     any_of: Sequence[Mapping[str, Any]] = ()
+    extra: Sequence[tuple[Rule, Any]] = ()  # a caller's own rules (the fit finder's), applied as the declared ones
     _nearest: dict[str, dict[int, float]] = field(default_factory=dict, repr=False)
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -202,7 +203,8 @@ class Criteria:
         return self.values.get("radius") or DEFAULT_RADIUS
 
     def active(self) -> list[tuple[Rule, Any]]:
-        return [(rule, self.values.get(rule.name)) for rule in RULES if rule.active(self.values.get(rule.name))]
+        declared = [(rule, self.values.get(rule.name)) for rule in RULES]
+        return [(rule, value) for rule, value in (*declared, *self.extra) if rule.active(value)]
 
     def queryset(self, queryset: ProviderQuerySet) -> ProviderQuerySet:
         for rule, value in self.active():
