@@ -88,6 +88,17 @@ def feature(name: str) -> BitmapRule:
     return lambda index, value, criteria: index.features[name]
 
 
+def in_the_state(by_state: str, anywhere: str) -> BitmapRule:
+    """The providers with a feature in the state the search names (FacetIndex.<by_state>[state]), else those
+    with it anywhere (FacetIndex.features[anywhere])."""
+
+    def bitmap(index: FacetIndex, yes: bool, criteria: Criteria) -> BitMap:
+        state = criteria.get("state")
+        return getattr(index, by_state).get(state, BitMap()) if state else index.features[anywhere]
+
+    return bitmap
+
+
 def _text_field(label: str) -> forms.Field:
     return forms.CharField(required=False, label=label, max_length=text.MAX_QUERY_LENGTH)
 
@@ -131,8 +142,7 @@ RULES: tuple[Rule, ...] = (
         "prescriber", "Can prescribe medication",
         # In the state licensed in, when the search names one: a prescribing license elsewhere does not count.
         lambda qs, yes, c: qs.prescribers(yes, jurisdiction=c.get("state")),
-        lambda index, yes, c: index.prescribing.get(c.get("state"), BitMap()) if c.get("state") else index.features[
-            "prescriber"],
+        in_the_state("prescribing", "prescriber"),
         group="credential",
     ),
     terms_rule("format", lambda qs, terms, c: qs.serving_formats(terms), any_term("format")),
@@ -151,8 +161,7 @@ RULES: tuple[Rule, ...] = (
         "in_person", "Sees clients in person",
         # In the state licensed in, when the search names one (ProviderQuerySet.in_person).
         lambda qs, yes, c: qs.in_person(yes, jurisdiction=c.get("state")),
-        lambda index, yes, c: index.offices.get(c.get("state"), BitMap()) if c.get("state") else index.features[
-            "in_person"],
+        in_the_state("offices", "in_person"),
         group="meet",
     ),
     Rule(
