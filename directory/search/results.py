@@ -124,9 +124,9 @@ class SearchResults:
                     for term in value
                 )
             else:
-                # Without a ZIP code there is no distance to sort by, nor a radius.
-                also = ("radius", "sort") if rule.name == "zip" and self.criteria.get("sort") == "distance" else (
-                    ("radius",) if rule.name == "zip" else ())
+                also: tuple[str, ...] = ()
+                if rule.name == "zip":  # without a ZIP code there is no radius, nor a distance to sort by
+                    also = ("radius", "sort") if self.criteria.get("sort") == "distance" else ("radius",)
                 chips.append({"label": rule.chip(value, self.criteria),
                               "remove": self.query_without(rule.name, also=also)})
         return chips

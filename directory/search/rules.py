@@ -60,14 +60,14 @@ class Rule:
 # --- How each kind of parameter reads and is checked ------------------------------------
 
 
-def terms_rule(param: str, sql: SqlRule, bitmap: BitmapRule | None = None, label: str = "") -> Rule:
+def terms_rule(param: str, sql: SqlRule, bitmap: BitmapRule | None = None) -> Rule:
     """Any of several values of one part of the taxonomy (directory.taxonomy.KINDS), by key."""
     kind = KIND[param]
 
     def field(label: str) -> forms.Field:
         return TermChoiceField(required=False, label=label, terms=param, label_name=kind.label, upper=kind.upper)
 
-    return Rule(param, label or kind.label.capitalize(), field, sql, bitmap)
+    return Rule(param, kind.label.capitalize(), field, sql, bitmap)
 
 
 def any_term(param: str) -> BitmapRule:
