@@ -165,6 +165,10 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 # Content Security Policy: our own origin only, no inline script or style.
+# A provider's "accepting new clients" counts as recent for this many days after it was confirmed; older,
+# the fit finder ranks it lower and says so.
+AVAILABILITY_STALE_DAYS = int(os.environ.get("AVAILABILITY_STALE_DAYS", "45"))
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

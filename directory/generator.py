@@ -212,6 +212,13 @@ class Generator:
     def days_ago(self, low: int, high: int) -> datetime.date:
         return self.today - datetime.timedelta(days=self.rng.randint(low, high))
 
+    def accepting_confirmed(self) -> datetime.date | None:
+        """Most listings confirmed their availability within the last month; some long ago, some never."""
+        draw = self.rng.random()
+        if draw < 0.7:
+            return self.days_ago(0, 30)
+        return self.days_ago(31, 150) if draw < 0.85 else None
+
     def providers(self, count: int) -> list[ProviderRecord]:
         codes = list(self.taxonomy.credentials)
         records = [self.provider(n, codes[n - 1] if n <= len(codes) else None) for n in range(1, count + 1)]
@@ -289,7 +296,7 @@ class Generator:
             "free_consultation": rng.random() < (0.15 if prescriber else 0.45),
             "telehealth": telehealth,
             "accepting_new_clients": rng.random() < 0.72,
-            "accepting_confirmed": self.days_ago(0, 120) if rng.random() < 0.85 else None,
+            "accepting_confirmed": self.accepting_confirmed(),
             "last_verified": last_verified,
             "published": rng.random() < 0.95,
         }

@@ -23,6 +23,11 @@ from .jurisdictions import JURISDICTION_CHOICES, JURISDICTIONS
 STALE_AFTER_DAYS = 365
 
 
+def availability_cutoff() -> datetime.date:
+    """An accepting status confirmed before this day is no longer recent."""
+    return timezone.localdate() - datetime.timedelta(days=settings.AVAILABILITY_STALE_DAYS)
+
+
 # --- Taxonomy ---------------------------------------------------------------------------
 
 
@@ -90,7 +95,12 @@ class Modality(Term):
         max_length=200, blank=True, help_text="What a typical course looks like, e.g. 5 to 20 sessions."
     )
     evidence_based = models.BooleanField(
-        default=False, help_text="Supported by clinical trials for depression or anxiety."
+        default=False, help_text="Recommended by clinical guidelines for at least one concern."
+    )
+    min_age = models.PositiveSmallIntegerField(
+        "minimum age", null=True, blank=True,
+        help_text="The youngest age it is for (e.g. 18 for esketamine). The fit finder never suggests it, nor "
+                  "gives it as a reason, for an age group that starts below this age. Empty: no age limit.",
     )
 
     class Meta(Term.Meta):
@@ -108,6 +118,17 @@ class Modality(Term):
 
     def alias_list(self) -> list[str]:
         return [a.strip() for a in self.aliases.split(",") if a.strip()]
+
+    def suits(self, age_group: AgeGroup | None) -> bool:
+        """Whether it is for everyone in this age group (an unknown age group: yes, and its age limit is shown)."""
+        return self.min_age is None or age_group is None or age_group.min_age >= self.min_age
+
+    @property
+    def age_limit(self) -> str:
+        """The age limit in words, e.g. "For adults (18 and over)"."""
+        if self.min_age is None:
+            return ""
+        return "For adults (18 and over)" if self.min_age == 18 else f"For people {self.min_age} and over"
 
 
 class ConditionQuerySet(TermQuerySet):
@@ -681,6 +702,16 @@ class Provider(models.Model):
     @property
     def is_stale(self) -> bool:
         return self.last_verified is None or (timezone.localdate() - self.last_verified).days > STALE_AFTER_DAYS
+
+    # Accepting status confirmed recently, within the freshness the directory promises
+    # (settings.AVAILABILITY_STALE_DAYS): the same rule for a loaded provider and in SQL.
+    @property
+    def availability_recent(self) -> bool:
+        return self.accepting_confirmed is not None and self.accepting_confirmed >= availability_cutoff()
+
+    @staticmethod
+    def availability_recent_q() -> Q:
+        return Q(accepting_confirmed__gte=availability_cutoff())
 
     # The properties below read the (prefetched) licenses and offices, so a page of cards costs no extra query.
 

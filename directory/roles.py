@@ -17,7 +17,7 @@ VERIFIERS = "verifiers"
 EDITED_MODELS = [
     ("directory", "provider"), ("directory", "license"), ("directory", "office"),
     *(("directory", kind.model._meta.model_name) for kind in KINDS),
-    ("directory", "resource"), ("guides", "guide"), ("finder", "nextsteprule"),
+    ("directory", "resource"), ("guides", "guide"), ("finder", "nextsteprule"), ("finder", "guidancenote"),
 ]
 REVIEWED_MODELS = [("directory", "report")]
 

@@ -18,7 +18,7 @@ from directory.search.fields import (
 from directory.taxonomy import Snapshot, snapshot
 from directory.wording import TRUE_WORDS
 
-from .matching import GENDER, MEDICATION, Answers
+from .matching import GENDER, MEDICATION, TALK_THERAPY, Answers
 
 NOT_SURE = "not-sure"
 
@@ -30,10 +30,11 @@ def yes_no(label: str) -> YesField:
 
 
 def _tried_choices(taxonomy: Snapshot) -> list[tuple[str, str]]:
-    return [
+    named = [
         (slug, "Medication (for example antidepressants)" if slug == MEDICATION else name)
         for slug, name in taxonomy.choices("modality")
     ]
+    return [(TALK_THERAPY, "Talk therapy, not sure which kind"), *named]
 
 
 class MatchForm(forms.Form):
@@ -117,7 +118,8 @@ class MatchForm(forms.Form):
         data = self.cleaned_data
         return Answers(
             concerns=tuple(slug for slug in data.get("concern") or [] if slug != NOT_SURE),
-            tried=tuple(data.get("tried") or []),
+            tried=tuple(slug for slug in data.get("tried") or [] if slug != TALK_THERAPY),
+            tried_talk_therapy=TALK_THERAPY in (data.get("tried") or []),
             state=data.get("state") or "",
             zip=data.get("zip") or "",
             radius=data.get("radius") or DEFAULT_RADIUS,

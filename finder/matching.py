@@ -13,40 +13,56 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from directory import geo
-from directory.jurisdictions import jurisdiction_name
-from directory.models import License, Provider, Resource, linked_to_any, money
+from directory.jurisdictions import CANADIAN_PROVINCES, jurisdiction_name
+from directory.models import License, Modality, Provider, Resource, linked_to_any, money
 from directory.search import facet_index
 from directory.search.fields import DEFAULT_RADIUS
 from directory.search.rules import Criteria, Rule
 from directory.taxonomy import Snapshot, snapshot
-from directory.wording import join_words
+from directory.wording import in_sentence, join_words
 
-from .recommendations import Suggestion, recommended_guides, suggested_next_steps
+from .recommendations import (
+    Situation,
+    Suggestion,
+    notes_for,
+    recommended_guides,
+    suggested_next_steps,
+)
 
 MEDICATION = "medication-management"
+TALK_THERAPY = "talk-therapy"  # the answer "talk therapy, not sure which kind" to what was tried
 WIDER_RADIUS = 100
-RECENT_ACCEPTING_DAYS = 30
 RECENT_VERIFICATION_DAYS = 365
 
-# How much each soft preference counts. The score shown (0-100) is the share of the points that
-# could apply to these answers: a preference the person did not state counts for no one.
-# Above every score: when the person tried something, a provider whose only approaches are ones
-# they tried ranks below everyone else.
+# How much each soft preference counts. The score (0-100) is the share of the points that could apply
+# to these answers: a preference the person did not state counts for no one.
 WEIGHTS: dict[str, int] = {
     "concern": 30,  # specializes in a concern (a narrower one counts: TRD for depression)
     "preferred_modality": 20,  # offers an approach the person would like
-    "alternative": 15,  # offers an evidence-based approach the person has not tried
+    "next_step": 15,  # offers an approach worth asking about for these answers (the suggestions)
+    "alternative": 10,  # something was tried: offers an evidence-based approach not tried
     "format": 8,  # offers the session format asked for
     "gender": 8,  # the provider's gender is the one asked for
     "distance": 10,  # has an office nearby: full points next door, none at the radius
     "verified_recently": 6,  # a license verified by staff in the last 12 months
     "free_consultation": 5,
-    "accepting_confirmed": 4,  # accepting status confirmed in the last 30 days
+    "availability_recent": 4,  # accepting status confirmed within settings.AVAILABILITY_STALE_DAYS
 }
+# A provider whose only approaches are ones the person tried (medication management never counts as one:
+# a different medication plan is a next step) keeps its points scaled into [0, alternative): so it ranks,
+# and shows a lower score, below anyone who offers an evidence-based alternative.
+DEMOTED_CEILING = WEIGHTS["alternative"] - 1
+
+# The score in words, shown on the page (the number stays in the API): the least score for each.
+FIT_WORDS: tuple[tuple[int, str], ...] = ((60, "Strong fit"), (35, "Good fit"), (0, "Possible fit"))
+
+
+def fit_words(score: int) -> str:
+    return next(words for least, words in FIT_WORDS if score >= least)
 
 
 # The fit finder's own hard rule, declared as the search's rules are (answered in SQL: the index has no genders).
@@ -62,6 +78,7 @@ class Answers:
 
     concerns: tuple[str, ...] = ()
     tried: tuple[str, ...] = ()
+    tried_talk_therapy: bool = False  # talk therapy, not sure which kind
     state: str = ""
     zip: str = ""
     radius: int = DEFAULT_RADIUS
@@ -94,6 +111,7 @@ class Answers:
         pairs: list[tuple[str, str]] = [("crisis", "true")] if self.crisis else []
         pairs += [("concern", slug) for slug in self.concerns]
         pairs += [("tried", slug) for slug in self.tried]
+        pairs += [("tried", TALK_THERAPY)] if self.tried_talk_therapy else []
         for name in ("state", "zip", "insurance", "language", "format", "age_group", "gender"):
             if getattr(self, name):
                 pairs.append((name, getattr(self, name)))
@@ -112,11 +130,21 @@ class Answers:
 
     @property
     def tried_therapy(self) -> bool:
-        return any(slug != MEDICATION for slug in self.tried)
+        return self.tried_talk_therapy or any(slug != MEDICATION for slug in self.tried)
 
     @property
     def tried_medication(self) -> bool:
         return MEDICATION in self.tried
+
+    @property
+    def tried_the_same(self) -> tuple[str, ...]:
+        """What a provider would only be offering again: what was tried, but never medication management (a
+        different medication plan is a next step)."""
+        return tuple(slug for slug in self.tried if slug != MEDICATION)
+
+    @property
+    def situation(self) -> Situation:
+        return Situation(self.concerns, self.tried, self.tried_therapy, self.tried_medication, self.age_group)
 
 
 @dataclass
@@ -126,6 +154,19 @@ class Match:
     reasons: list[str]
     cautions: list[str]
     distance_miles: float | None = None
+
+    @property
+    def fit(self) -> str:
+        return fit_words(self.score)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A plain-language note for the answers as a whole; the link, if any, is named in the text."""
+
+    text: str
+    link: str = ""
+    link_text: str = ""
 
 
 @dataclass
@@ -151,6 +192,8 @@ class MatchResult:
     guides: list[dict[str, str]] = field(default_factory=list)
     crisis_resources: list[Resource] = field(default_factory=list)
     relaxations: list[Relaxation] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    crisis_first: bool = False  # crisis lines before any provider: the person is in crisis, or a concern says so
 
 
 # --- Hard rules --------------------------------------------------------------------------
@@ -202,19 +245,47 @@ def eligible_count(answers: Answers) -> int:
 # --- Ranking -----------------------------------------------------------------------------
 
 
-def _points(answers: Answers, taxonomy: Snapshot) -> dict[str, tuple[Q | None, int]]:
+@dataclass(frozen=True)
+class NextSteps:
+    """What a provider may offer that is worth it for these answers: the approaches suggested (strongest
+    evidence first) and, when something was tried, the other evidence-based approaches not tried (medication
+    management included: a different plan is a next step). Never one below its minimum age."""
+
+    suggested: tuple[Modality, ...] = ()
+    alternatives: tuple[Modality, ...] = ()
+
+    @classmethod
+    def of(cls, answers: Answers, suggestions: list[Suggestion], taxonomy: Snapshot) -> NextSteps:
+        suggested = tuple(s.modality for s in suggestions)
+        if not (answers.tried or answers.tried_talk_therapy):
+            return cls(suggested)
+        age_group = taxonomy.by_key("age_group").get(answers.age_group)
+        return cls(suggested, tuple(
+            m for m in taxonomy.modalities
+            if m.evidence_based and m.slug not in answers.tried_the_same and m.suits(age_group)
+        ))
+
+    @property
+    def in_order(self) -> list[Modality]:
+        """The suggested ones first, then the other alternatives."""
+        slugs = {m.slug for m in self.suggested}
+        return [*self.suggested, *(m for m in self.alternatives if m.slug not in slugs)]
+
+
+def _points(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> dict[str, tuple[Q | None, int]]:
     """The soft preferences that apply to these answers: name -> (condition, weight)."""
     today = timezone.localdate()
     points: dict[str, tuple[Q | None, int]] = {}
     # Correlated EXISTS conditions: evaluated for the eligible providers only, never for the whole table.
     if answers.concerns:
         points["concern"] = (Q(linked_to_any("conditions", taxonomy.with_narrower(answers.concerns))), 0)
-    if answers.modalities:
-        wanted = taxonomy.chosen("modality", answers.modalities)
-        points["preferred_modality"] = (Q(linked_to_any("modalities", wanted)), 0)
-    if answers.tried:
-        alternatives = untried(answers, taxonomy, evidence_based_only=True)
-        points["alternative"] = (Q(linked_to_any("modalities", alternatives)), 0)
+    preferred = preferred_modalities(answers, taxonomy)
+    if preferred:
+        points["preferred_modality"] = (Q(linked_to_any("modalities", preferred)), 0)
+    if steps.suggested:
+        points["next_step"] = (Q(linked_to_any("modalities", steps.suggested)), 0)
+    if steps.alternatives:
+        points["alternative"] = (Q(linked_to_any("modalities", steps.alternatives)), 0)
     if answers.format:
         points["format"] = (Q(linked_to_any("formats", taxonomy.chosen("format", [answers.format]))), 0)
     if answers.gender:
@@ -226,17 +297,23 @@ def _points(answers: Answers, taxonomy: Snapshot) -> dict[str, tuple[Q | None, i
         Q(Exists(License.objects.current().filter(provider=OuterRef("pk"), verified_on__gte=recently))), 0
     )
     points["free_consultation"] = (Q(free_consultation=True), 0)
-    points["accepting_confirmed"] = (
-        Q(accepting_confirmed__gte=today - datetime.timedelta(days=RECENT_ACCEPTING_DAYS)), 0
-    )
+    points["availability_recent"] = (Provider.availability_recent_q(), 0)
     return {name: (condition, WEIGHTS[name]) for name, (condition, _) in points.items()}
 
 
-def ranked(qs: QuerySet[Provider], answers: Answers, taxonomy: Snapshot) -> tuple[QuerySet[Provider], int]:
-    """qs ordered best first, with raw_score (and distance_miles, with a ZIP code) annotated; also the most
-    points possible."""
+def preferred_modalities(answers: Answers, taxonomy: Snapshot) -> list[Modality]:
+    """The approaches the person would like, leaving out any below its minimum age for their age group."""
+    age_group = taxonomy.by_key("age_group").get(answers.age_group)
+    return [m for m in taxonomy.chosen("modality", answers.modalities) if m.suits(age_group)]
+
+
+def ranked(qs: QuerySet[Provider], answers: Answers, steps: NextSteps,
+           taxonomy: Snapshot) -> tuple[QuerySet[Provider], int]:
+    """qs ordered by score, best first, with score (and distance_miles, with a ZIP code) annotated; also the
+    most points possible. The score includes every demotion, so the order is the order of the scores."""
     qs = qs.with_distance(answers.centre, answers.radius)
-    points = _points(answers, taxonomy)
+    points = _points(answers, steps, taxonomy)
+    most = sum(weight for _, weight in points.values())
     terms = []
     for name, (condition, weight) in points.items():
         if name == "distance":
@@ -249,29 +326,24 @@ def ranked(qs: QuerySet[Provider], answers: Answers, taxonomy: Snapshot) -> tupl
     raw = terms[0]
     for term in terms[1:]:
         raw = raw + term
-    if answers.tried:
-        # A provider whose only approaches are ones the person tried ranks below everyone else.
-        offers_untried = Q(linked_to_any("modalities", untried(answers, taxonomy, evidence_based_only=False)))
-        offers_tried = Q(linked_to_any("modalities", taxonomy.chosen("modality", answers.tried)))
-        tier = Case(When(~offers_untried & offers_tried, then=Value(0)), default=Value(1), output_field=IntegerField())
+    if answers.tried_the_same:
+        # Offers only approaches the person tried: its points, scaled below anyone offering a next step.
+        same = taxonomy.chosen("modality", answers.tried_the_same)
+        others = [m for m in taxonomy.modalities if m.slug not in answers.tried_the_same]
+        only_the_same = Q(linked_to_any("modalities", same)) & ~Q(linked_to_any("modalities", others))
+        score = Case(When(only_the_same, then=raw * Value(DEMOTED_CEILING / most)), default=raw,
+                     output_field=FloatField())
     else:
-        tier = Value(1, output_field=IntegerField())
-    qs = qs.annotate(raw_score=raw, tier=tier).order_by("-tier", "-raw_score", "slug")
-    return qs, sum(weight for _, weight in points.values())
-
-
-def untried(answers: Answers, taxonomy: Snapshot, evidence_based_only: bool) -> list:
-    """The approaches the person has not tried (evidence-based ones only, when asked)."""
-    return [
-        m for m in taxonomy.modalities
-        if m.slug not in answers.tried and (m.evidence_based or not evidence_based_only)
-    ]
+        score = raw
+    qs = qs.annotate(raw_score=score).order_by("-raw_score", "slug")
+    return qs, most
 
 
 # --- Reasons and cautions ----------------------------------------------------------------
 
 
-def explain(provider: Provider, answers: Answers, taxonomy: Snapshot) -> tuple[list[str], list[str]]:
+def explain(provider: Provider, answers: Answers, steps: NextSteps,
+            taxonomy: Snapshot) -> tuple[list[str], list[str]]:
     """Plain-language reasons this provider fits, and cautions worth knowing before calling."""
     today = timezone.localdate()
     known = taxonomy.by_key("modality")
@@ -295,27 +367,44 @@ def explain(provider: Provider, answers: Answers, taxonomy: Snapshot) -> tuple[l
         reasons.append(f"{place}, with an office in the state")
 
     if answers.concerns:
-        concerns = {c.slug for c in taxonomy.with_narrower(answers.concerns)}
-        specialties = [c for c in provider.conditions.all() if c.slug in concerns]
+        concerns = taxonomy.with_narrower(answers.concerns)
+        listed = {c.slug for c in provider.conditions.all()}
+        specialties = [c for c in provider.conditions.all() if c.slug in {c.slug for c in concerns}]
         if specialties:
-            reasons.append(f"Specializes in {join_words([c.name.lower() for c in specialties])}")
+            reasons.append(f"Specializes in {join_words([in_sentence(c.name) for c in specialties])}")
+        broader = taxonomy.broader()
+        missing = [
+            c for c in taxonomy.chosen("condition", answers.concerns)
+            if not ({c.slug, broader.get(c.slug)} | taxonomy.narrower([c.slug])) & listed
+        ]
+        if missing:
+            cautions.append(f"Does not list {join_words([in_sentence(c.name) for c in missing], 'or')} among their "
+                            "specialties: ask whether they treat it")
 
-    if answers.modalities:
-        wanted = [m for m in modalities if m.slug in answers.modalities]
-        if wanted:
-            reasons.append(f"Offers {join_words([m.short_name for m in wanted])}, which you asked about")
+    preferred = {m.slug for m in preferred_modalities(answers, taxonomy)}
+    wanted = [m for m in modalities if m.slug in preferred]
+    if wanted:
+        reasons.append(f"Offers {join_words([m.short_name for m in wanted])}, which you asked about")
 
-    if answers.tried:
-        tried = [known[s] for s in answers.tried if s in known]
-        tried_text = join_words([m.short_name for m in tried])
-        alternatives = [
-            m.short_name for m in modalities if known[m.slug].evidence_based and m.slug not in answers.tried
-        ][:2]
-        if alternatives:
-            noun = "an alternative" if len(alternatives) == 1 else "alternatives"
-            reasons.append(f"Offers {join_words(alternatives)}, {noun} to {tried_text}, which you said did not help")
-        elif offered and offered <= set(answers.tried):
-            cautions.append(f"Offers only approaches you said did not help ({tried_text})")
+    worth = [m for m in steps.in_order if m.slug in offered and m.slug not in preferred]
+    if MEDICATION in {m.slug for m in worth} and answers.tried_medication:
+        reasons.append("Offers medication management: a different medication plan is a next step when medication "
+                       "did not help")
+    others = [m for m in worth if m.slug != MEDICATION or not answers.tried_medication][:2]
+    named_tried = join_words([known[s].short_name for s in answers.tried if s in known])
+    if others and named_tried:
+        noun = "an alternative" if len(others) == 1 else "alternatives"
+        reasons.append(f"Offers {join_words([m.short_name for m in others])}, {noun} to {named_tried}, which you "
+                       "said did not help")
+    elif others and answers.tried_talk_therapy:
+        reasons.append(f"Offers {join_words([m.short_name for m in others])}, worth asking about when therapy did "
+                       "not help")
+    elif others:
+        reasons.append(f"Offers {join_words([m.short_name for m in others])}, worth asking about for what brings "
+                       "you here")
+    same = [known[s] for s in answers.tried_the_same if s in offered]
+    if same and offered <= set(answers.tried_the_same):
+        cautions.append(f"Offers only {join_words([m.short_name for m in same])}, which you said did not help")
 
     if answers.budget is not None and provider.lowest_fee is not None and provider.lowest_fee <= answers.budget:
         if provider.has_sliding_scale:
@@ -354,8 +443,8 @@ def explain(provider: Provider, answers: Answers, taxonomy: Snapshot) -> tuple[l
         reasons.append(f"License verified by our staff on {max(verified):%B %-d, %Y}")
     else:
         cautions.append("License not verified in 12 months" if verified else "License not yet verified by our staff")
-    if provider.accepting_confirmed is None or (today - provider.accepting_confirmed).days > RECENT_ACCEPTING_DAYS:
-        cautions.append(f"Accepting status not confirmed in {RECENT_ACCEPTING_DAYS} days")
+    if not provider.availability_recent:
+        cautions.append("Availability not confirmed recently: ask whether they have openings")
     if provider.is_stale:
         cautions.append("Profile not checked by our staff in 12 months")
     if answers.budget is not None and answers.insurance and provider.lowest_fee is None:
@@ -390,27 +479,51 @@ def relaxations(answers: Answers) -> list[Relaxation]:
     return sorted(found, key=lambda r: -r.count)
 
 
+def empty_notes(answers: Answers) -> list[Note]:
+    """When nobody fits: why, plainly, then where else to look (PATHWAYS.md)."""
+    where = answers.where
+    if where and not Criteria({"state": where}).providers(facet_index.current()):
+        notes = [Note(f"No provider licensed in {jurisdiction_name(where)} is listed here yet. A provider can only "
+                      "see you if they are licensed where you are.")]
+    elif where:
+        notes = [Note(f"Providers licensed in {jurisdiction_name(where)} are listed, but none fits every answer.")]
+    else:
+        notes = [Note("No provider listed here fits every answer.")]
+    if where in CANADIAN_PROVINCES:
+        notes.append(Note("To talk with someone now, call or text 9-8-8, the Suicide Crisis Helpline, any time."))
+        return notes
+    notes.append(Note("FindTreatment.gov, the US government's locator of licensed treatment services, lists "
+                      "places near you, and a community mental health center near you can also help.",
+                      "https://findtreatment.gov/", "FindTreatment.gov"))
+    notes.append(Note("To talk with someone now, call or text 988 any time."))
+    return notes
+
+
 def find_matches(answers: Answers) -> MatchResult:
-    """Ranked providers who can see this person, with reasons, next steps and crisis lines."""
+    """Ranked providers who can see this person, with reasons, next steps, notes and crisis lines."""
     taxonomy = snapshot()
-    candidates = eligible(answers)
-    ordered, most_points = ranked(candidates, answers, taxonomy)
+    situation = answers.situation
+    suggestions = suggested_next_steps(situation)
+    steps = NextSteps.of(answers, suggestions, taxonomy)
+    ordered, most_points = ranked(eligible(answers), answers, steps, taxonomy)
     top = list(ordered.for_cards()[: answers.limit])
     matches = []
     for provider in top:
-        reasons, cautions = explain(provider, answers, taxonomy)
+        reasons, cautions = explain(provider, answers, steps, taxonomy)
         score = round(100 * provider.raw_score / most_points) if most_points else 0
         matches.append(Match(provider, max(0, min(100, score)), reasons, cautions,
                              getattr(provider, "distance_miles", None)))
     total = len(matches) if len(matches) < answers.limit else eligible_count(answers)
-    suggestions = suggested_next_steps(answers.concerns, answers.tried, answers.tried_therapy,
-                                       answers.tried_medication)
+    guidance = notes_for(situation)
+    notes = [Note(note.text) for note in guidance] + ([] if matches else empty_notes(answers))
     return MatchResult(
         answers=answers,
         matches=matches,
         total=total,
         suggestions=suggestions,
-        guides=recommended_guides(answers.concerns, answers.tried, suggestions),
+        guides=recommended_guides(situation, suggestions),
         crisis_resources=list(taxonomy.crisis_resources),
         relaxations=relaxations(answers) if not matches else [],
+        notes=notes,
+        crisis_first=answers.crisis or any(note.crisis_first for note in guidance),
     )

@@ -42,15 +42,17 @@ def api_match(request: HttpRequest) -> JsonResponse:
 
 
 def match_json(result: MatchResult) -> dict[str, Any]:
-    """The contract's /api/match/ shape; with crisis=true the crisis lines come first."""
+    """The contract's /api/match/ shape; with crisis=true (or a concern that calls for it) the crisis lines come
+    first."""
     crisis = [{"name": r.name, "phone": r.phone or None, "url": r.url or None} for r in result.crisis_resources]
-    body: dict[str, Any] = {"crisis_resources": crisis} if result.answers.crisis else {}
+    body: dict[str, Any] = {"crisis_resources": crisis} if result.crisis_first else {}
     body["results"] = [
         {**provider_json(m.provider, m.distance_miles), "score": m.score, "reasons": m.reasons, "cautions": m.cautions}
         for m in result.matches
     ]
     body["guides"] = result.guides
     body["suggested_modalities"] = [s.modality.slug for s in result.suggestions]
+    body["notes"] = [note.text for note in result.notes]
     body["crisis_resources"] = crisis
     body["relaxations"] = [
         {"param": r.param, "label": r.label, "count": r.count, "url": "/match/?" + r.query}

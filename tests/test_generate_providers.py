@@ -28,8 +28,8 @@ from directory.models import (
 pytestmark = pytest.mark.django_db
 
 DEMO_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo_providers.json"
-DEMO_ARGS = ["--count", "300", "--seed", "1", "--today", "2026-11-01"]
-DEMO_DAY = datetime.date(2026, 11, 1)
+DEMO_ARGS = ["--count", "300", "--seed", "1", "--today", "2026-11-30"]
+DEMO_DAY = datetime.date(2026, 11, 30)
 PRESCRIBER_ONLY = {"medication-management", "pharmacogenetic-testing", "tms", "ect", "ketamine-assisted-therapy"}
 
 

@@ -194,7 +194,7 @@ def test_an_approach_page_explains_it_and_lists_guides_and_published_providers(c
     make_provider("Ben Roe", modalities=["ect"])
     html = client.get("/modalities/cbt/").content.decode()
     assert Modality.objects.get(slug="cbt").description in html
-    assert "Typically 5 to 20 sessions" in html
+    assert "Often 12 to 20 weekly sessions for depression or anxiety" in html
     assert "Talking therapies" in html and "When it stalls" in html
     assert "TMS explained" not in html
     assert "Ana Díaz" in html

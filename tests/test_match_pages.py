@@ -58,14 +58,17 @@ def test_invalid_answers_are_explained_beside_the_questions(client, taxonomy):
 
 def test_the_api_returns_the_contract_shape(client, two_providers):
     body = client.get("/api/match/", {"concern": "depression", "tried": "cbt", "state": "TX"}).json()
-    assert set(body) >= {"results", "guides", "suggested_modalities", "crisis_resources"}
+    assert set(body) >= {"results", "guides", "suggested_modalities", "notes", "crisis_resources"}
     first = body["results"][0]
     assert first["slug"] == "ana-diaz"
     assert 0 <= first["score"] <= 100
     assert first["reasons"] and isinstance(first["cautions"], list)
     assert first["fees"] == {"standard": 140.0, "sliding_scale_min": 40.0, "sliding_scale_max": 120.0,
                              "lowest": 40.0, "free_consultation": True}
-    assert "act" in body["suggested_modalities"]
+    # Depression's first-line approaches that were not tried, strongest evidence first; never CBT again.
+    assert body["suggested_modalities"][:2] == ["behavioral-activation", "ipt"]
+    assert "cbt" not in body["suggested_modalities"]
+    assert body["notes"] == []
     assert body["crisis_resources"][0] == {"name": "988 Suicide & Crisis Lifeline", "phone": "988",
                                            "url": "https://988lifeline.org/"}
 
