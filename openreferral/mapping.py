@@ -148,10 +148,11 @@ def accepting_alert(accepting: bool, confirmed: datetime.date | None) -> str:
 
 
 def license_label(lic: License) -> str:
-    """"LCSW TX 12345 (verified 2026-10-01)": what a referral specialist checks with the board."""
+    """"LCSW TX 12345 (verified 2026-10-01)": what a referral specialist checks with the board. A license past
+    its date says "expired": it does not let the provider practise."""
     status = f"verified {lic.verified_on.isoformat()}" if lic.verified_on else "not verified"
     if lic.expires_on:
-        status += f"; expires {lic.expires_on.isoformat()}"
+        status += f"; {'expired' if lic.is_expired else 'expires'} {lic.expires_on.isoformat()}"
     return f"{lic.credential_type.code} {lic.jurisdiction} {lic.number} ({status})"
 
 
@@ -374,7 +375,8 @@ def services(providers: Iterable[Provider], *, base_url: str, vocabulary: HsdsTe
 
 LICENSE_LABEL = re.compile(
     r"^(?P<code>[A-Za-z0-9]+) (?P<jurisdiction>[A-Za-z]{2}) (?P<number>.+?)"
-    r"(?: \((?:verified (?P<verified>\d{4}-\d{2}-\d{2})|not verified)(?:; expires (?P<expires>\d{4}-\d{2}-\d{2}))?\))?$"
+    r"(?: \((?:verified (?P<verified>\d{4}-\d{2}-\d{2})|not verified)"
+    r"(?:; expire[sd] (?P<expires>\d{4}-\d{2}-\d{2}))?\))?$"
 )
 ALERT = re.compile(
     r"^(?P<status>Accepting|Not accepting) new clients(?: \(confirmed (?P<date>\d{4}-\d{2}-\d{2})\))?\.$"

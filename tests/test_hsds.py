@@ -158,6 +158,10 @@ def test_telehealth_is_offered_only_where_a_license_has_not_expired(ana, tmp_pat
     [service] = export(tmp_path)["services"]
     telehealth = service["service_at_locations"][-1]["location"]
     assert telehealth["description"] == "Telehealth sessions for clients in TX, where this provider is licensed."
+    # The license is still listed, marked expired, so a referral specialist sees it does not count.
+    expired = (today - datetime.timedelta(days=1)).isoformat()
+    labels = [a.get("value") for a in service["attributes"] if str(a.get("value", "")).startswith("LPC NY ")]
+    assert len(labels) == 1 and labels[0].endswith(f"; expired {expired})")
 
 
 def test_a_provider_without_telehealth_has_no_virtual_location(make_provider, tmp_path):
