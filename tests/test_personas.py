@@ -304,3 +304,10 @@ def test_a_never_treated_panic_disorder_gets_no_guide_about_failed_treatment(cli
     call_command("loaddata", "guides", verbosity=0)
     for guide in api(client, concern="panic-disorder")["guides"]:
         assert Guide.objects.get(slug=guide["slug"]).topic not in (Topic.TREATMENT_RESISTANCE, Topic.NOT_WORKING)
+
+
+def test_an_approach_page_gives_its_age_limit_and_typical_course(client, taxonomy):
+    html = client.get("/modalities/esketamine/").content.decode()
+    assert "Who it is for:</strong> For adults (18 and over)." in html
+    assert "Twice a week for 4 weeks" in html
+    assert "Who it is for" not in client.get("/modalities/cbt/").content.decode()
