@@ -232,3 +232,51 @@ def test_a_license_number_with_a_csv_separator_is_refused(admin_client, taxonomy
     }))
     assert "A license number cannot contain : or ;." in response.content.decode()
     assert not Provider.objects.exists()
+
+
+# --- The fit finder's guidance, edited by editors ----------------------------------------------------------
+
+
+def test_an_editor_adds_a_next_step_rule_and_the_fit_finder_uses_it(staff_client, client):
+    from directory.models import AgeGroup, Condition, Modality
+    from finder.models import NextStepRule
+
+    editor = staff_client("editors")
+    assert editor.get("/admin/finder/nextsteprule/").status_code == 200
+    grief = Condition.objects.get(slug="grief")
+    data = {
+        "condition": grief.pk, "after": "", "suggest": Modality.objects.get(slug="ipt").pk,
+        "age_groups": [AgeGroup.objects.get(slug="adults").pk], "evidence": "1",
+        "why": "Works on the loss and the changes it brought.", "position": "10",
+    }
+    assert editor.post("/admin/finder/nextsteprule/add/", data).status_code == 302
+    rule = NextStepRule.objects.get(condition=grief)
+    assert [group.slug for group in rule.age_groups.all()] == ["adults"]
+    assert client.get("/api/match/", {"concern": "grief"}).json()["suggested_modalities"] == ["ipt"]
+    assert client.get("/api/match/", {"concern": "grief", "age_group": "children"}).json()[
+        "suggested_modalities"] == []
+
+
+def test_a_next_step_rule_for_no_concern_and_no_trigger_is_refused_with_a_message(admin_client, taxonomy):
+    from directory.models import Modality
+    from finder.models import NextStepRule
+
+    before = NextStepRule.objects.count()
+    data = {"condition": "", "after": "", "suggest": Modality.objects.get(slug="ipt").pk, "evidence": "2",
+            "why": "Anyone, always.", "position": "0"}
+    page = admin_client.post("/admin/finder/nextsteprule/add/", data).content.decode()
+    assert "Say which concern it is for, or what the person tried" in page
+    assert NextStepRule.objects.count() == before
+
+
+def test_an_editor_changes_a_concerns_note_and_the_fit_finder_shows_it(staff_client, client):
+    from finder.models import GuidanceNote
+
+    editor = staff_client("editors")
+    note = GuidanceNote.objects.get(condition__slug="eating-disorders")
+    assert editor.get(f"/admin/finder/guidancenote/{note.pk}/change/").status_code == 200
+    data = {"condition": note.condition_id, "age_group": "", "text": "See a physician first.", "position": "5"}
+    assert editor.post(f"/admin/finder/guidancenote/{note.pk}/change/", data).status_code == 302
+    assert "See a physician first." in client.get("/api/match/", {"concern": "eating-disorders"}).json()["notes"]
+    page = editor.post("/admin/finder/guidancenote/add/", {**data, "condition": ""}).content.decode()
+    assert "Say which concern or age group the note is for." in page
