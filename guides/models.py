@@ -144,6 +144,10 @@ class Guide(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.reading_minutes = reading_minutes(self.body)
+        # update_or_create saves only the fields it was given: the reading time goes with the body.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "reading_minutes"}
         super().save(*args, **kwargs)
 
     def opens_with_summary(self) -> bool:

@@ -286,3 +286,10 @@ def test_a_plain_document_keeps_headings_lists_and_tables(taxonomy):
     assert "- Sleep\n- Exercise" in document.body
     assert "| Talk | CBT |" in document.body
     assert document.modalities == ["cbt"]
+
+
+@needs_seeds
+def test_reimporting_updates_the_reading_time_with_the_body(seeded):
+    Guide.objects.filter(source=DEPRESSION).update(body="short", reading_minutes=1)
+    call_command("import_guides", SEEDS / DEPRESSION, verbosity=0)
+    assert Guide.objects.get(source=DEPRESSION).reading_minutes > 1
