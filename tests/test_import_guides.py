@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -9,9 +10,10 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from guides.edits import EditError, GuideEdits, NoteEdit, Removal, load_edits
 from guides.glossary import Glossary
 from guides.importer import parse_document, read_documents, save_guides, split_glued_words
-from guides.models import Guide
+from guides.models import EditorNote, Guide
 
 SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "guides.json"
@@ -48,8 +50,6 @@ DEBRIS = [
     "MBCTACTEMDR",
     "\n\n\n",
 ]
-
-
 def headings(html: str) -> list[tuple[int, str]]:
     return [
         (int(level), re.sub(r"<[^>]+>", "", text))
@@ -61,7 +61,7 @@ def headings(html: str) -> list[tuple[int, str]]:
 def seed_documents(django_db_setup, django_db_blocker) -> list:
     """The seeds parsed once for the module: parsing is most of an import, and it reads only the taxonomy."""
     with django_db_blocker.unblock():
-        documents, errors = read_documents(sorted(SEEDS.glob("*.txt")), Glossary.from_taxonomy())
+        documents, errors = read_documents(sorted(SEEDS.glob("*.txt")), Glossary.from_taxonomy(), load_edits())
     assert errors == []
     return documents
 
@@ -235,8 +235,10 @@ def test_the_committed_fixture_is_exactly_what_a_fresh_import_of_the_seeds_write
 
 def test_the_guides_fixture_loads_twice_without_duplicates(taxonomy):
     call_command("loaddata", "guides", verbosity=0)
+    notes = EditorNote.objects.count()
     call_command("loaddata", "guides", verbosity=0)
     assert Guide.objects.count() == 5
+    assert EditorNote.objects.count() == notes
     guide = Guide.objects.get(slug="effective-therapy-for-treatment-resistant-depression")
     assert "tms" in {m.slug for m in guide.modalities.all()}
     assert guide.reading_minutes > 1
@@ -286,6 +288,80 @@ def test_a_plain_document_keeps_headings_lists_and_tables(taxonomy):
     assert "- Sleep\n- Exercise" in document.body
     assert "| Talk | CBT |" in document.body
     assert document.modalities == ["cbt"]
+
+
+# --- The editors' edits (guides/edits.toml) ----------------------------------------------------------
+
+
+def test_removals_take_exact_text_or_a_pattern_and_leave_tidy_spacing():
+    body = "One. Two, as they say, here. Three.\n\nBuy now!\n\n- a\n- b\n\nEnd.\n"
+    edits = GuideEdits("g", remove=(
+        Removal(text="Two, as they say, here."), Removal(text=", as they say,"), Removal(pattern=r"^Buy \w+!$"),
+        Removal(text="- a\n- b"),
+    ))
+    with pytest.raises(EditError, match="remove #2"):
+        edits.apply(body, "")
+    edits = GuideEdits("g", remove=(
+        Removal(text=", as they say,"), Removal(text="One."), Removal(pattern=r"^Buy \w+!$"), Removal(text="- a\n- b"),
+    ))
+    assert edits.apply(body, "One. Two.") == ("Two here. Three.\n\nEnd.\n", "Two.")
+
+
+def test_an_edit_that_no_longer_applies_names_the_guide_and_every_broken_edit():
+    edits = GuideEdits("my-guide", remove=(Removal(text="present"), Removal(pattern="gone+")),
+                       notes=(NoteEdit("missing claim", "A note."), NoteEdit("present", "Fine.")))
+    with pytest.raises(EditError) as error:
+        edits.apply("Text present here, more present.\n", "")
+    assert str(error.value) == (
+        "guide “my-guide”, remove #2 (pattern “gone+”): not found in the guide; "
+        "guide “my-guide”, note #1 (claim “missing claim”): the claim is not in the guide; "
+        "guide “my-guide”, note #2 (claim “present”): the claim is not in the guide"
+    )
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ('[g]\nremvoe = []\n', "unknown key remvoe"),
+        ('[g]\nreviewed_on = 2026-11-30\n', "reviewed_on needs reviewed_by"),
+        ('[g]\nreviewed_on = "yesterday"\nreviewed_by = "Team"\n', "reviewed_on must be a date"),
+        ('[[g.remove]]\nwhy = "no text"\n', "give either text or pattern"),
+        ('[[g.remove]]\npattern = "(unclosed"\n', "not a valid regular expression"),
+        ('[[g.notes]]\nclaim = "x"\n', "needs both a claim and a note"),
+        ('[g\n', "not valid TOML"),
+    ],
+)
+def test_a_malformed_edit_file_is_refused_with_the_reason(tmp_path, toml, message):
+    path = tmp_path / "edits.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(EditError, match=re.escape(message)):
+        load_edits(path)
+
+
+def test_a_malformed_edit_file_stops_the_import_before_anything_is_written(taxonomy, tmp_path):
+    document = tmp_path / "doc.txt"
+    document.write_text("A Title\n\nA paragraph of ordinary text about CBT here.\n", encoding="utf-8")
+    edits = tmp_path / "edits.toml"
+    edits.write_text("[a-title]\nin_shrot = 'typo'\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="unknown key in_shrot"):
+        call_command("import_guides", document, edits=edits, verbosity=0)
+    assert not Guide.objects.exists()
+
+
+def test_edits_apply_to_the_guide_with_their_slug_and_tags_come_from_the_edited_text(taxonomy, tmp_path):
+    text = "A Title\n\nA paragraph about CBT. Also try EMDR today.\n\nSecond paragraph here.\n"
+    edits = {"a-title": GuideEdits(
+        "a-title", in_short="Short.", reviewed_on=datetime.date(2026, 11, 30), reviewed_by="Directory editorial team",
+        remove=(Removal(text="Also try EMDR today."),), notes=(NoteEdit("about CBT", "A note."),),
+    )}
+    document = parse_document(text, "doc.txt", Glossary.from_taxonomy(), edits)
+    assert document.body == "A paragraph about CBT.\n\nSecond paragraph here.\n"
+    assert document.modalities == ["cbt"]
+    assert (document.in_short, document.reviewed_by, document.notes) == (
+        "Short.", "Directory editorial team", [("about CBT", "A note.")])
+    guide = save_guides([document])[0]
+    assert [(n.claim, n.note) for n in guide.notes.all()] == [("about CBT", "A note.")]
+    assert parse_document(text, "doc.txt", Glossary.from_taxonomy()).modalities == ["cbt", "emdr"]
 
 
 @needs_seeds
