@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
+from html import escape
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from guides.edits import EditError, GuideEdits, NoteEdit, Removal, load_edits
+from guides.edits import EDITS_FILE, EditError, GuideEdits, NoteEdit, Removal, load_edits
 from guides.glossary import Glossary
-from guides.importer import parse_document, read_documents, save_guides, split_glued_words
+from guides.importer import fixture_json, parse_document, read_documents, save_guides, split_glued_words
 from guides.models import EditorNote, Guide
+from tests.readability import flesch_kincaid_grade, syllables
 
 SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "guides.json"
@@ -49,7 +52,35 @@ DEBRIS = [
     "(MBCT)Acceptance",
     "MBCTACTEMDR",
     "\n\n\n",
+    # Removed by the editors (guides/edits.toml).
+    "Utah ketamine",
+    "@HealthierMcGill",
+    "McGill",
+    "CONVERSATION",
+    "Phobies-Zéro",
+    "LigneParents",
+    "CAP santé mentale",
+    "Research-based mental health therapy",
+    "Mayo Clinic offers a comprehensive overview",
+    "is available online",
+    "as statistics show",
+    "we can explore",
+    "so you can achieve",
+    "- Personalized treatment plans",
+    "1. Empowering patients",
+    "- Biological factors",
 ]
+# The claims the editors' notes must answer, each with words its note has to say.
+CLAIMS = [
+    (NEXT_STEPS, "Medication helps correct chemical imbalances", "outdated and contested"),
+    (NEXT_STEPS, "known as systematic desensitization", "one older form of exposure therapy"),
+    (CLINIC, "improve medication efficacy", "mixed"),
+    (NOT_EFFECTIVE, "Journal of Clinical Psychology", "could not confirm"),
+    (OVERVIEW, "only about 15 percent of successful therapies are attributed to the specific model",
+     "rough estimate from one older review"),
+]
+
+
 def headings(html: str) -> list[tuple[int, str]]:
     return [
         (int(level), re.sub(r"<[^>]+>", "", text))
@@ -238,7 +269,7 @@ def test_the_guides_fixture_loads_twice_without_duplicates(taxonomy):
     notes = EditorNote.objects.count()
     call_command("loaddata", "guides", verbosity=0)
     assert Guide.objects.count() == 5
-    assert EditorNote.objects.count() == notes
+    assert EditorNote.objects.count() == notes >= len(CLAIMS)
     guide = Guide.objects.get(slug="effective-therapy-for-treatment-resistant-depression")
     assert "tms" in {m.slug for m in guide.modalities.all()}
     assert guide.reading_minutes > 1
@@ -291,6 +322,125 @@ def test_a_plain_document_keeps_headings_lists_and_tables(taxonomy):
 
 
 # --- The editors' edits (guides/edits.toml) ----------------------------------------------------------
+
+
+def guide_body_html(page: str) -> str:
+    """The guide's own text on its page: from the body's start to the disclaimer after it."""
+    start = page.index('<div class="guide-body">')
+    return page[start:page.index('class="guide-disclaimer', start)]
+
+
+def note_after(html: str, words: str) -> str:
+    """The editor's note that directly follows the paragraph, list or table holding words ("" if none)."""
+    end = re.compile(r"</(p|ul|ol|table|blockquote)>").search(html, html.index(words)).end()
+    following = re.match(r'\s*<aside class="editor-note" role="note" aria-label="Editor\'s note">(.*?)</aside>',
+                         html[end:], flags=re.S)
+    return following.group(1) if following else ""
+
+
+@needs_seeds
+@pytest.mark.parametrize("source, claim, note_says", CLAIMS)
+def test_each_dubious_claim_has_an_editors_note_right_after_it_on_the_page(client, seeded, source, claim, note_says):
+    html = guide_body_html(client.get(seeded[source].get_absolute_url()).content.decode())
+    note = note_after(html, claim)
+    assert "<strong>Editor's note:</strong>" in note, f"no note after {claim!r}"
+    assert note_says in note
+
+
+@needs_seeds
+def test_every_note_in_the_edit_file_sits_after_its_claim_on_the_page(client, seeded):
+    by_slug = {guide.slug: guide for guide in seeded.values()}
+    for slug, edits in load_edits().items():
+        html = guide_body_html(client.get(by_slug[slug].get_absolute_url()).content.decode())
+        text_only = re.sub(r"<a [^>]*>|</a>", "", html)  # claims may hold a linked term
+        assert text_only.count('class="editor-note"') == len(edits.notes), slug
+        for note in edits.notes:
+            assert escape(note.note, quote=False) in note_after(text_only, escape(note.claim, quote=False)), (
+                slug, note.claim)
+
+
+@needs_seeds
+def test_each_page_shows_in_short_the_review_and_an_honest_source_line_and_no_file_name(client, seeded):
+    for guide in seeded.values():
+        page = client.get(guide.get_absolute_url()).content.decode()
+        assert '<h2 id="guide-in-short-title">In short</h2>' in page
+        assert guide.in_short in page
+        assert "Reviewed on <time datetime=\"2026-11-30\">November 30, 2026</time> by Directory editorial team" in page
+        assert "Adapted from a published article; original source not recorded." in page
+        assert ".txt" not in page and guide.source.removesuffix(".txt") not in page
+    assert ".txt" not in client.get("/api/guides/").content.decode()
+
+
+def test_every_in_short_in_the_committed_fixture_reads_at_grade_8_or_below():
+    rows = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    guides = [row["fields"] for row in rows if row["model"] == "guides.guide"]
+    assert len(guides) == 5
+    for guide in guides:
+        assert guide["in_short"], f"{guide['slug']} has no In short summary"
+        grade = flesch_kincaid_grade(guide["in_short"])
+        assert grade <= 8, f"{guide['slug']}: In short reads at grade {grade:.1f}"
+
+
+def test_the_grade_level_follows_the_flesch_kincaid_formula():
+    assert [syllables(w) for w in ["cat", "table", "therapy", "medication", "notes", "CBT", "988"]] == [
+        1, 2, 3, 4, 1, 3, 3]
+    # 6 words, 6 syllables, 1 sentence: 0.39 * 6 + 11.8 * 1 - 15.59
+    assert flesch_kincaid_grade("The cat sat on the mat.") == pytest.approx(-1.45)
+    hard = "Psychotherapeutic interventions necessitate comprehensive individualized evaluation."
+    assert flesch_kincaid_grade(hard) > 16
+
+
+@needs_seeds
+def test_every_guide_in_the_edit_file_is_one_a_seed_makes_and_every_seed_guide_is_reviewed(seed_documents):
+    edits = load_edits()
+    assert set(edits) == {document.slug for document in seed_documents}
+    for slug, guide_edits in edits.items():
+        assert guide_edits.reviewed_on and guide_edits.reviewed_by == "Directory editorial team", slug
+        assert all(removal.why for removal in guide_edits.remove), slug
+
+
+@pytest.fixture
+def broken_edits(tmp_path) -> Path:
+    """The real edit file with one claim no longer quoted as the guide has it."""
+    text = EDITS_FILE.read_text(encoding="utf-8")
+    assert 'claim = "This process, known as systematic desensitization"' in text
+    path = tmp_path / "edits.toml"
+    path.write_text(text.replace("known as systematic desensitization", "known as flooding"), encoding="utf-8")
+    return path
+
+
+@needs_seeds
+def test_an_edit_whose_quote_is_gone_stops_the_import_naming_the_guide_and_the_edit(seeded, broken_edits):
+    before = fixture_json(list(Guide.objects.all()))
+    with pytest.raises(CommandError) as error:
+        call_command("import_guides", *sorted(SEEDS.glob("*.txt")), edits=broken_edits, verbosity=0)
+    message = str(error.value)
+    assert "Nothing was imported" in message
+    assert "guide “understanding-therapy-challenges-and-next-steps”" in message
+    assert "note #1 (claim “This process, known as flooding”): the claim is not in the guide" in message
+    assert fixture_json(list(Guide.objects.all())) == before
+
+
+@needs_seeds
+def test_an_import_that_fails_part_way_through_saving_leaves_the_database_as_it_was(seeded, monkeypatch):
+    before = fixture_json(list(Guide.objects.all()))
+    Guide.objects.update(in_short="Changed by hand.")
+    EditorNote.objects.all().delete()
+    changed = fixture_json(list(Guide.objects.all()))
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("the database went away")
+        return original(*args, **kwargs)
+
+    original = EditorNote.objects.update_or_create
+    monkeypatch.setattr(EditorNote.objects, "update_or_create", failing)
+    with pytest.raises(RuntimeError):
+        call_command("import_guides", *sorted(SEEDS.glob("*.txt")), verbosity=0)
+    assert len(calls) == 5
+    assert fixture_json(list(Guide.objects.all())) == changed != before
 
 
 def test_removals_take_exact_text_or_a_pattern_and_leave_tidy_spacing():
