@@ -14,9 +14,12 @@ def guide_json(guide: Guide) -> dict:
         "slug": guide.slug,
         "title": guide.title,
         "summary": guide.summary,
+        "in_short": guide.in_short,
         "url": guide.get_absolute_url(),
         "topic": guide.topic,
         "reading_minutes": guide.reading_minutes,
+        "reviewed_on": guide.reviewed_on.isoformat() if guide.reviewed_on else None,
+        "reviewed_by": guide.reviewed_by,
         "conditions": sorted(c.slug for c in guide.conditions.all()),
         "modalities": sorted(m.slug for m in guide.modalities.all()),
     }

@@ -2,11 +2,14 @@
 
 The documents have lost their markup: headings are short lines, lists are "- ", "•" or "1." lines, tables are
 pipe rows or space-separated rows, and link text was glued to its neighbours. parse_document() recovers the
-structure as Markdown; save_guides() stores the result, all or nothing.
+structure as Markdown and applies the editors' edits (guides/edits.py); save_guides() stores the result, all or
+nothing.
 """
 
 from __future__ import annotations
 
+import datetime
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -16,8 +19,9 @@ from django.core import serializers
 from django.db import transaction
 from django.utils.text import slugify
 
+from .edits import EditError, GuideEdits
 from .glossary import Glossary
-from .models import Guide, Topic
+from .models import EditorNote, Guide, Topic
 
 SUMMARY_MAX_CHARS = 300
 
@@ -77,6 +81,10 @@ class Document:
     topic: str
     modalities: list[str]
     conditions: list[str]
+    in_short: str = ""
+    reviewed_on: datetime.date | None = None
+    reviewed_by: str = ""
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (claim, note)
 
 
 class DocumentError(ValueError):
@@ -467,20 +475,37 @@ def choose_topic(title: str, headings: list[str]) -> str:
     return min(scores)[2]
 
 
-def _tags(title: str, blocks: list[Block], glossary: Glossary) -> tuple[list[str], list[str]]:
-    """Terms the document plainly discusses.
+MARKDOWN_HEADING = re.compile(r"^#{1,6} (?P<text>.*)$")
+MARKDOWN_CAPTION = re.compile(r"^\*\*.*\*\*$")
+MARKDOWN_TABLE_RULE = re.compile(r"^\|( --- \|)+$")
+MARKDOWN_LEAD = re.compile(r"^(?:>\s|-\s|\d+\.\s)?(?:\*\*.+?:\*\*\s)?")
+
+
+def _unescaped(text: str) -> str:
+    return html.unescape(re.sub(r"\\(.)", r"\1", text))
+
+
+def _tags(title: str, body: str, glossary: Glossary) -> tuple[list[str], list[str]]:
+    """Terms the guide, as edited, plainly discusses.
 
     A named therapy is never mentioned by accident, so one mention tags a modality; condition names are also
-    everyday words ("stress", "trauma"), so a condition needs two mentions or a heading.
+    everyday words ("stress", "trauma"), so a condition needs two mentions or a heading. Labels ("**Label:**")
+    and table captions are the document's furniture and do not count.
     """
-    text = "\n".join(
-        [b.text for b in blocks if b.text]
-        + [t for b in blocks for _, t in b.items]
-        + [c for b in blocks for row in b.rows for c in row]
-    )
-    headings = "\n".join([title] + [b.text for b in blocks if b.kind in ("heading", "subheading")])
-    counts = glossary.count(text)
-    in_headings = set(glossary.count(headings))
+    text, headings = [], [title]
+    for line in body.splitlines():
+        line = line.strip()
+        if not line or MARKDOWN_CAPTION.match(line) or MARKDOWN_TABLE_RULE.match(line):
+            continue
+        if heading := MARKDOWN_HEADING.match(line):
+            headings.append(_unescaped(heading.group("text")))
+            text.append(headings[-1])
+        elif line.startswith("|"):
+            text.extend(_unescaped(cell.strip()) for cell in re.split(r"(?<!\\)\|", line.strip("|")))
+        else:
+            text.append(_unescaped(MARKDOWN_LEAD.sub("", line, count=1)))
+    counts = glossary.count("\n".join(text))
+    in_headings = set(glossary.count("\n".join(headings)))
     chosen = [
         t for t in glossary.terms
         if t in in_headings or counts[t] >= (1 if t.kind == "modality" else 2)
@@ -490,7 +515,10 @@ def _tags(title: str, blocks: list[Block], glossary: Glossary) -> tuple[list[str
     return modalities, conditions
 
 
-def parse_document(text: str, source: str, glossary: Glossary) -> Document:
+def parse_document(
+    text: str, source: str, glossary: Glossary, edits: dict[str, GuideEdits] | None = None
+) -> Document:
+    """The document as a guide, with the edits for its slug applied (DocumentError if one no longer applies)."""
     title, lines = _raw_lines(text, glossary)
     content = [line for line in lines if line.strip()]
     blank_lines = len(lines) - len(content)
@@ -500,31 +528,43 @@ def parse_document(text: str, source: str, glossary: Glossary) -> Document:
     _assign_levels(blocks, spaced)
     if not any(b.kind == "paragraph" for b in blocks):
         raise DocumentError("no paragraphs of text were found")
-    body = _markdown(blocks)
-    modalities, conditions = _tags(title, blocks, glossary)
+    slug = slugify(title)[:200] or slugify(Path(source).stem)
+    body, summary = _markdown(blocks), _summary(blocks)
+    edited = (edits or {}).get(slug) or GuideEdits(slug)
+    try:
+        body, summary = edited.apply(body, summary)
+    except EditError as error:
+        raise DocumentError(str(error)) from error
+    modalities, conditions = _tags(title, body, glossary)
     headings = [b.text for b in blocks if b.kind in ("heading", "subheading")]
     return Document(
         source=source,
         title=title,
-        slug=slugify(title)[:200] or slugify(Path(source).stem),
-        summary=_summary(blocks),
+        slug=slug,
+        summary=summary,
         body=body,
         topic=choose_topic(title, headings),
         modalities=modalities,
         conditions=conditions,
+        in_short=edited.in_short,
+        reviewed_on=edited.reviewed_on,
+        reviewed_by=edited.reviewed_by,
+        notes=[(note.claim, note.note) for note in edited.notes],
     )
 
 
 # --- Files to the database ----------------------------------------------------------------
 
 
-def read_documents(paths: list[Path], glossary: Glossary) -> tuple[list[Document], list[str]]:
-    """Every document parsed, or the reason each bad one was refused."""
+def read_documents(
+    paths: list[Path], glossary: Glossary, edits: dict[str, GuideEdits] | None = None
+) -> tuple[list[Document], list[str]]:
+    """Every document parsed and edited, or the reason each bad one was refused."""
     documents, errors = [], []
     for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
-            documents.append(parse_document(text, path.name, glossary))
+            documents.append(parse_document(text, path.name, glossary, edits))
         except FileNotFoundError:
             errors.append(f"{path}: no such file")
         except IsADirectoryError:
@@ -543,7 +583,7 @@ def read_documents(paths: list[Path], glossary: Glossary) -> tuple[list[Document
 
 @transaction.atomic
 def save_guides(documents: list[Document]) -> list[Guide]:
-    """Create or update one guide per document, matched by slug."""
+    """Create or update one guide per document, matched by slug; its editor's notes become the edit file's."""
     from directory.models import Condition, Modality
 
     guides = []
@@ -553,26 +593,34 @@ def save_guides(documents: list[Document]) -> list[Guide]:
             defaults={
                 "title": document.title,
                 "summary": document.summary,
+                "in_short": document.in_short,
                 "body": document.body,
                 "source": document.source,
                 "topic": document.topic,
+                "reviewed_on": document.reviewed_on,
+                "reviewed_by": document.reviewed_by,
             },
         )
         guide.modalities.set(Modality.objects.filter(slug__in=document.modalities))
         guide.conditions.set(Condition.objects.filter(slug__in=document.conditions))
+        guide.notes.exclude(claim__in=[claim for claim, _ in document.notes]).delete()
+        for claim, note in document.notes:
+            EditorNote.objects.update_or_create(guide=guide, claim=claim, defaults={"note": note})
         guides.append(guide)
     return guides
 
 
-FIXTURE_FIELDS = ["slug", "title", "summary", "body", "source", "topic", "reading_minutes", "published",
-                  "modalities", "conditions"]
+FIXTURE_FIELDS = ["slug", "title", "summary", "in_short", "body", "source", "topic", "reading_minutes", "published",
+                  "reviewed_on", "reviewed_by", "modalities", "conditions"]
+NOTE_FIELDS = ["guide", "claim", "note"]
 
 
 def fixture_json(guides: list[Guide]) -> str:
-    """The guides as a loaddata fixture with natural keys: the same guides always give the same text."""
-    ordered = Guide.objects.filter(pk__in=[g.pk for g in guides]).order_by("slug")
+    """The guides and their notes as a loaddata fixture with natural keys: the same guides give the same text."""
+    ordered = list(Guide.objects.filter(pk__in=[g.pk for g in guides]).order_by("slug"))
+    notes = EditorNote.objects.filter(guide__in=ordered).select_related("guide").order_by("guide__slug", "claim")
     text = serializers.serialize(
-        "json", ordered, fields=FIXTURE_FIELDS, indent=2, sort_keys=True,
+        "json", [*ordered, *notes], fields=FIXTURE_FIELDS + NOTE_FIELDS, indent=2, sort_keys=True,
         use_natural_foreign_keys=True, use_natural_primary_keys=True,
     )
     return text + "\n"

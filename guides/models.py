@@ -35,7 +35,7 @@ class GuideQuerySet(models.QuerySet):
         return self.filter(published=True)
 
     def matching(self, q: str | None) -> GuideQuerySet:
-        """Every word of q appears in the title, summary, body or a tag's name."""
+        """Every word of q appears in the title, a summary, the body or a tag's name."""
         words = (q or "").split()
         if not words:
             return self
@@ -44,6 +44,7 @@ class GuideQuerySet(models.QuerySet):
             qs = qs.filter(
                 Q(title__icontains=word)
                 | Q(summary__icontains=word)
+                | Q(in_short__icontains=word)
                 | Q(body__icontains=word)
                 | Exists(Guide.modalities.through.objects.filter(guide=OuterRef("pk"), modality__name__icontains=word))
                 | Exists(
@@ -107,8 +108,18 @@ class Guide(models.Model):
         help_text="Markdown. Start sections with ## and sub-sections with ###; tables use | pipes |. "
         "Script and styles are removed when the page is shown."
     )
+    in_short = models.TextField(
+        "In short", max_length=800, blank=True,
+        help_text="A plain-language summary at the top of the page: short sentences, everyday words "
+        "(US grade 8 or below).",
+    )
     source = models.CharField(
-        max_length=200, blank=True, help_text="The original document this guide was imported from."
+        max_length=200, blank=True,
+        help_text="The document this guide was imported from. Kept for the import; never shown publicly.",
+    )
+    reviewed_on = models.DateField(null=True, blank=True, help_text="When an editor last reviewed the guide.")
+    reviewed_by = models.CharField(
+        max_length=200, blank=True, help_text="Who reviewed it, as shown on the page (e.g. a team's name)."
     )
     topic = models.CharField(max_length=40, choices=Topic.choices)
     conditions = models.ManyToManyField(Condition, blank=True, related_name="guides")
@@ -129,6 +140,11 @@ class Guide(models.Model):
             models.CheckConstraint(
                 condition=~Q(slug=""), name="guide_slug_required", violation_error_message="A guide needs a slug."
             ),
+            models.CheckConstraint(
+                condition=Q(reviewed_on__isnull=True) | ~Q(reviewed_by=""),
+                name="guide_reviewed_by_someone",
+                violation_error_message="A review date needs the name of who reviewed the guide.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -144,6 +160,10 @@ class Guide(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.reading_minutes = reading_minutes(self.body)
+        # update_or_create saves only the fields it was given: the reading time goes with the body.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "reading_minutes"}
         super().save(*args, **kwargs)
 
     def opens_with_summary(self) -> bool:
@@ -155,7 +175,44 @@ class Guide(models.Model):
     def rendered(self) -> Rendered:
         from .rendering import render_body
 
-        return render_body(self.body)
+        return render_body(self.body, notes=self.notes.all())
+
+
+class EditorNoteManager(models.Manager):
+    def get_by_natural_key(self, claim: str, guide_slug: str) -> EditorNote:
+        return self.get(claim=claim, guide__slug=guide_slug)
+
+
+class EditorNote(models.Model):
+    """An editor's remark on one claim in a guide, shown right after the paragraph that makes the claim."""
+
+    guide = models.ForeignKey(Guide, on_delete=models.CASCADE, related_name="notes")
+    claim = models.CharField(
+        max_length=300,
+        help_text="Words quoted exactly from the body; the note is shown after the paragraph that contains them.",
+    )
+    note = models.TextField(help_text="Plain text, shown after the label “Editor's note”.")
+
+    objects = EditorNoteManager()
+
+    class Meta:
+        ordering = ["guide", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["guide", "claim"], name="editornote_one_per_claim"),
+            models.CheckConstraint(
+                condition=~Q(claim="") & ~Q(note=""),
+                name="editornote_claim_and_note_required",
+                violation_error_message="An editor's note needs the claim it is about and the note itself.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"“{self.claim}”"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.claim, *self.guide.natural_key())
+
+    natural_key.dependencies = ["guides.guide"]
 
 
 def reading_minutes(markdown_text: str) -> int:

@@ -39,7 +39,7 @@ def guide_list(request: HttpRequest) -> HttpResponse:
 
 
 def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    guide = get_object_or_404(Guide.objects.published().for_cards(), slug=slug)
+    guide = get_object_or_404(Guide.objects.published().for_cards().prefetch_related("notes"), slug=slug)
     modalities = list(guide.modalities.all())
     conditions = list(guide.conditions.all())
     providers_url = provider_search_url(

@@ -244,6 +244,8 @@ def test_a_reader_opens_a_guide_and_follows_it_to_providers_who_offer_its_approa
     site.page.wait_for_url(f"**{GUIDE}")
     title = "Effective Therapy for Treatment-Resistant Depression"
     assert site.page.get_by_role("heading", level=1).inner_text() == title
+    assert site.page.get_by_role("heading", name="In short", level=2).is_visible()
+    assert site.page.get_by_role("note", name="Editor's note").first.is_visible()
     site.page.get_by_role("navigation", name="On this page").get_by_role("link", name="Approaches to Therapy").click()
     assert site.page.url.endswith("#guide-approaches-to-therapy")
     site.page.get_by_role("link", name="See providers who offer these approaches").click()

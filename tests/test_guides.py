@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -9,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from directory.models import Condition, Modality
 from guides.glossary import Glossary
-from guides.models import Guide, Topic
+from guides.models import EditorNote, Guide, Topic
 from guides.rendering import render_body
 
 
@@ -143,8 +144,8 @@ def test_the_api_lists_guides_in_the_contract_shape(client, library):
     results = client.get("/api/guides/", {"modality": "act"}).json()["results"]
     assert results == [{
         "slug": "talking-therapies", "title": "Talking therapies", "summary": "About Talking therapies.",
-        "url": "/guides/talking-therapies/", "topic": "therapy-approaches", "reading_minutes": 1,
-        "conditions": ["anxiety"], "modalities": ["act", "cbt"],
+        "in_short": "", "url": "/guides/talking-therapies/", "topic": "therapy-approaches", "reading_minutes": 1,
+        "reviewed_on": None, "reviewed_by": "", "conditions": ["anxiety"], "modalities": ["act", "cbt"],
     }]
 
 
@@ -169,7 +170,8 @@ def test_a_guide_shows_its_contents_related_guides_and_source(client, make_guide
     related = html[html.index("Related guides"):]
     assert "Sibling guide" in related
     assert "Unrelated guide" not in related
-    assert "001_seed.txt" in html
+    assert "Adapted from a published article; original source not recorded." in html
+    assert "001_seed" not in html and ".txt" not in html
 
 
 def test_an_unknown_guide_is_not_found(client, taxonomy):
@@ -294,3 +296,137 @@ def test_pages_listing_guides_query_the_database_a_fixed_number_of_times(
         client.get("/guides/")
     with django_assert_max_num_queries(12):
         client.get("/modalities/cbt/")
+
+
+# --- Review, "In short" and editor's notes --------------------------------------------------------
+
+
+def test_a_reviewed_guide_says_when_and_by_whom_and_an_unreviewed_one_says_so(client, make_guide):
+    make_guide("Checked", reviewed_on=datetime.date(2026, 11, 30), reviewed_by="Directory editorial team")
+    make_guide("Unchecked")
+    checked = client.get("/guides/checked/").content.decode()
+    assert 'Reviewed on <time datetime="2026-11-30">November 30, 2026</time> by Directory editorial team' in checked
+    assert "Not yet reviewed" not in checked
+    assert "Not yet reviewed" in client.get("/guides/unchecked/").content.decode()
+
+
+def test_the_in_short_summary_comes_right_under_the_title_as_the_first_section(client, make_guide):
+    make_guide("Summed up", in_short="Therapy can help. Ask about fees.", body="## Details\n\nLonger text.")
+    make_guide("Not summed up")
+    html = client.get("/guides/summed-up/").content.decode()
+    assert [level for level, _ in headings(html)][:3] == [1, 2, 2]
+    assert headings(html)[1] == (2, "In short")
+    assert html.index("In short") < html.index("Therapy can help. Ask about fees.") < html.index("Details")
+    assert ">In short</h2>" not in client.get("/guides/not-summed-up/").content.decode()
+
+
+def headings(html: str) -> list[tuple[int, str]]:
+    return [(int(level), re.sub(r"<[^>]+>", "", text).strip())
+            for level, text in re.findall(r"<h([1-6])[^>]*>(.*?)</h\1>", html, flags=re.S)]
+
+
+def test_an_editors_note_follows_the_paragraph_list_or_table_that_makes_the_claim(taxonomy):
+    body = (
+        "## Causes\n\nSome say CBT cures everything. Others disagree.\n\nA second paragraph.\n\n"
+        "- one item\n- an item claiming magic\n\n| A | B |\n| --- | --- |\n| x | a cell claim |\n\nThe end."
+    )
+    notes = [
+        EditorNote(claim="CBT cures everything", note="Not so: <b>evidence</b> & care vary."),
+        EditorNote(claim="claiming magic", note="Listed note."),
+        EditorNote(claim="a cell claim", note="Table note."),
+    ]
+    html = render_body(body, Glossary.from_taxonomy(), notes=notes).html
+    aside = '<aside class="editor-note" role="note" aria-label="Editor\'s note"><p><strong>Editor\'s note:</strong> '
+    escaped = "Not so: &lt;b&gt;evidence&lt;/b&gt; &amp; care vary.</p></aside>"
+    assert "everything. Others disagree.</p>\n" + aside + escaped in html
+    assert html.index("A second paragraph") > html.index("Not so")
+    assert re.search(r"claiming magic</li>\s*</ul>\s*" + re.escape(aside + "Listed note."), html)
+    assert re.search(r"</table>\s*" + re.escape(aside + "Table note."), html)
+    assert '<a href="/modalities/cbt/" class="term-link">CBT</a> cures' in html, "the claim's words are still linked"
+
+
+def test_a_note_whose_claim_has_gone_from_the_body_is_still_shown_with_the_claim_quoted(taxonomy):
+    html = render_body("Only this.", notes=[EditorNote(claim="a removed claim", note="Still here.")]).html
+    assert html.startswith("<p>Only this.</p>")
+    assert "<strong>Editor's note on “a removed claim”:</strong> Still here." in html
+
+
+def test_the_guide_page_shows_its_notes(client, make_guide):
+    guide = make_guide("Noted", body="Pills fix a chemical imbalance.\n\nMore text.")
+    EditorNote.objects.create(guide=guide, claim="chemical imbalance", note="That explanation is outdated.")
+    html = client.get("/guides/noted/").content.decode()
+    assert re.search(r"chemical imbalance\.</p>\s*<aside class=\"editor-note\" role=\"note\"", html)
+    assert "That explanation is outdated." in html
+
+
+def test_the_source_file_name_is_never_shown_publicly(client, make_guide):
+    make_guide("From a file", source="000_5f371c2a15f20e71.txt", modalities=["cbt"])
+    for url in ["/guides/from-a-file/", "/guides/", "/api/guides/", "/modalities/cbt/"]:
+        text = client.get(url).content.decode()
+        assert "5f371c2a" not in text and ".txt" not in text, url
+    assert "Adapted from a published article; original source not recorded." in (
+        client.get("/guides/from-a-file/").content.decode()
+    )
+
+
+def test_a_review_date_needs_a_reviewer(make_guide):
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        make_guide("Half reviewed", reviewed_on=datetime.date(2026, 11, 30))
+
+
+def test_a_claim_has_one_note_and_a_note_needs_its_claim_and_text(make_guide):
+    guide = make_guide("Claims", body="A bold claim.")
+    EditorNote.objects.create(guide=guide, claim="bold claim", note="First.")
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        EditorNote.objects.create(guide=guide, claim="bold claim", note="Second.")
+    for fields in ({"claim": "", "note": "x"}, {"claim": "bold", "note": ""}):
+        with transaction.atomic(), pytest.raises(IntegrityError):
+            EditorNote.objects.create(guide=guide, **fields)
+
+
+def change_form_data(guide: Guide, **changes) -> dict:
+    data = {
+        "title": guide.title, "slug": guide.slug, "summary": guide.summary, "in_short": guide.in_short,
+        "topic": guide.topic, "published": "on", "body": guide.body, "reviewed_on": "", "reviewed_by": "",
+        "source": guide.source, "modalities": [], "conditions": [],
+        "notes-TOTAL_FORMS": "0", "notes-INITIAL_FORMS": "0", "notes-MIN_NUM_FORMS": "0", "notes-MAX_NUM_FORMS": "1000",
+    }
+    return {**data, **changes}
+
+
+def test_staff_edit_the_summary_review_and_notes_in_the_admin(admin_client, make_guide):
+    guide = make_guide("Editable", body="Therapy fixes all problems fast.\n\nMore.")
+    form = admin_client.get(f"/admin/guides/guide/{guide.pk}/change/").content.decode()
+    for field in ["id_in_short", "id_reviewed_on", "id_reviewed_by", "id_source", "notes-TOTAL_FORMS"]:
+        assert field in form
+    response = admin_client.post(f"/admin/guides/guide/{guide.pk}/change/", change_form_data(
+        guide, in_short="Short and plain.", reviewed_on="2026-11-30", reviewed_by="Directory editorial team",
+        **{"notes-TOTAL_FORMS": "1", "notes-0-claim": "fixes all problems", "notes-0-note": "It does not."},
+    ))
+    assert response.status_code == 302
+    guide.refresh_from_db()
+    assert (guide.in_short, guide.reviewed_on, guide.reviewed_by) == (
+        "Short and plain.", datetime.date(2026, 11, 30), "Directory editorial team")
+    assert [(n.claim, n.note) for n in guide.notes.all()] == [("fixes all problems", "It does not.")]
+
+
+def test_the_admin_refuses_a_note_whose_claim_is_not_in_the_body(admin_client, make_guide):
+    guide = make_guide("Strict", body="Plain words only.")
+    response = admin_client.post(f"/admin/guides/guide/{guide.pk}/change/", change_form_data(
+        guide, **{"notes-TOTAL_FORMS": "1", "notes-0-claim": "words never written", "notes-0-note": "Hm."},
+    ))
+    assert response.status_code == 200
+    assert "Quote words exactly as they appear in the body." in response.content.decode()
+    assert not EditorNote.objects.exists()
+
+
+def test_the_admin_preview_shows_the_notes_being_typed(admin_client, taxonomy):
+    response = admin_client.post("/admin/guides/guide/preview/", {
+        "body": "A claim here.\n\nNext.", "notes-TOTAL_FORMS": "2",
+        "notes-0-claim": "claim here", "notes-0-note": "A typed note.",
+        "notes-1-claim": "Next", "notes-1-note": "Deleted note.", "notes-1-DELETE": "on",
+    })
+    html = response.content.decode()
+    assert re.search(r"A claim here\.</p>\s*<aside class=\"editor-note\"[^>]*><p><strong>Editor's note:</strong> "
+                     r"A typed note\.", html)
+    assert "Deleted note." not in html

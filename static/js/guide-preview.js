@@ -1,9 +1,20 @@
-// Live preview of a guide's body in the admin: the server renders and sanitises, this only fetches.
+// Live preview of a guide's body and editor's notes in the admin: the server renders and sanitises, this only fetches.
 (function () {
   "use strict";
+  var NOTE_FIELD = /^notes-(TOTAL_FORMS|\d+-(claim|note|DELETE))$/;
   function csrfToken() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
+  }
+  function formData(body) {
+    var data = new URLSearchParams({ body: body.value });
+    if (!body.form) return data;
+    Array.prototype.forEach.call(body.form.elements, function (field) {
+      if (!NOTE_FIELD.test(field.name)) return;
+      if (field.type === "checkbox" && !field.checked) return;
+      data.append(field.name, field.value);
+    });
+    return data;
   }
   function start() {
     var body = document.getElementById("id_body");
@@ -11,7 +22,8 @@
     if (!body || !preview) return;
     var timer = null;
     var latest = 0;
-    body.addEventListener("input", function () {
+    function refresh(event) {
+      if (event.target !== body && !NOTE_FIELD.test(event.target.name || "")) return;
       window.clearTimeout(timer);
       timer = window.setTimeout(function () {
         var request = ++latest;
@@ -19,7 +31,7 @@
           method: "POST",
           credentials: "same-origin",
           headers: { "X-CSRFToken": csrfToken() },
-          body: new URLSearchParams({ body: body.value })
+          body: formData(body)
         }).then(function (response) {
           return response.ok ? response.text() : null;
         }).then(function (html) {
@@ -27,7 +39,10 @@
           if (html !== null && request === latest) preview.innerHTML = html;
         }).catch(function () { /* keep the last good preview */ });
       }, 400);
-    });
+    }
+    var form = body.form || document;
+    form.addEventListener("input", refresh);
+    form.addEventListener("change", refresh);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
