@@ -4,7 +4,8 @@ concern, age and what they tried (with an evidence order), and notes for concern
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 
 from directory.models import AgeGroup, Condition, Modality
 
@@ -77,8 +78,10 @@ class NextStepRule(models.Model):
                 violation_error_message="Say which concern it is for, or what the person tried: an approach, "
                                         "any therapy, or medication.",
             ),
+            # An empty concern or approach counts as one value here (in SQL, NULLs never clash).
             models.UniqueConstraint(
-                fields=["condition", "after", "after_any_therapy", "after_medication", "suggest"],
+                Coalesce("condition", Value(0)), Coalesce("after", Value(0)), "after_any_therapy",
+                "after_medication", "suggest",
                 name="nextsteprule_unique",
                 violation_error_message="This suggestion already exists for these answers.",
             ),
@@ -146,7 +149,7 @@ class GuidanceNote(models.Model):
                 violation_error_message="Say which concern or age group the note is for.",
             ),
             models.UniqueConstraint(
-                fields=["condition", "age_group"], name="guidancenote_unique",
+                Coalesce("condition", Value(0)), Coalesce("age_group", Value(0)), name="guidancenote_unique",
                 violation_error_message="There is already a note for this concern and age group.",
             ),
         ]

@@ -296,3 +296,31 @@ def test_a_gender_can_be_required_and_then_no_one_else_is_listed(texas):
     nobody = find_matches(Answers(state="TX", gender="non-binary", gender_required=True))
     assert nobody.matches == []
     assert [(r.param, r.count) for r in nobody.relaxations] == [("gender_required", 3)]
+
+
+# --- The guidance's own constraints --------------------------------------------------------
+
+
+def test_a_next_step_rule_must_name_a_concern_or_what_was_tried(taxonomy):
+    from django.db import IntegrityError, transaction
+
+    from directory.models import Modality
+    from finder.models import NextStepRule
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        NextStepRule.objects.create(suggest=Modality.objects.get(slug="ipt"), why="Always.")
+    existing = NextStepRule.objects.filter(condition__isnull=False).first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        NextStepRule.objects.create(condition=existing.condition, suggest=existing.suggest, why="Again.")
+
+
+def test_a_guidance_note_must_name_a_concern_or_an_age_group_and_only_once(taxonomy):
+    from django.db import IntegrityError, transaction
+
+    from finder.models import GuidanceNote
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GuidanceNote.objects.create(text="For everyone.")
+    existing = GuidanceNote.objects.filter(condition__isnull=False).first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GuidanceNote.objects.create(condition=existing.condition, text="A second note.")
