@@ -165,9 +165,12 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 # Content Security Policy: our own origin only, no inline script or style.
-# A provider's "accepting new clients" counts as recent for this many days after it was confirmed; older,
-# the fit finder ranks it lower and says so.
+# Availability (accepting new clients, waitlist) is asked of providers again this many days after they last
+# confirmed it; older than AVAILABILITY_STALE_DAYS, a listing ranks lower and says so; older than
+# AVAILABILITY_UNKNOWN_DAYS, it shows as unknown and no longer counts as accepting anywhere.
+AVAILABILITY_CONFIRM_DAYS = int(os.environ.get("AVAILABILITY_CONFIRM_DAYS", "30"))
 AVAILABILITY_STALE_DAYS = int(os.environ.get("AVAILABILITY_STALE_DAYS", "45"))
+AVAILABILITY_UNKNOWN_DAYS = int(os.environ.get("AVAILABILITY_UNKNOWN_DAYS", "90"))
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -169,7 +169,12 @@ class ProviderAdmin(admin.ModelAdmin):
             "fields": ("standard_fee", ("sliding_scale_min", "sliding_scale_max"), "free_consultation", "insurance"),
             "description": "Give both sliding-scale amounts, or neither. Fees cannot be negative.",
         }),
-        ("Availability", {"fields": ("telehealth", "accepting_new_clients", "accepting_confirmed")}),
+        ("Availability", {
+            "fields": ("telehealth", ("accepting_new_clients", "accepting_confirmed"),
+                       ("next_opening", "waitlist_weeks"), ("weekday_daytime", "evenings", "weekends")),
+            "description": "A waitlist is for a provider who is not accepting new clients now. An accepting status "
+                           "not confirmed in 90 days shows as unknown and counts as not accepting.",
+        }),
         ("Publication and freshness", {
             "fields": ("published", "last_verified", "needs_reverification", ("created", "updated")),
         }),

@@ -219,6 +219,20 @@ class Generator:
             return self.days_ago(0, 30)
         return self.days_ago(31, 150) if draw < 0.85 else None
 
+    def availability(self) -> dict[str, object]:
+        """Accepting (some with a next opening a few weeks out), or not, some of those with a waitlist; and
+        hours, mostly weekday daytime, some evenings and weekends."""
+        rng = self.rng
+        accepting = rng.random() < 0.72
+        next_opening = self.today + datetime.timedelta(days=rng.randint(3, 40)) if accepting and rng.random() < 0.3 \
+            else None
+        waitlist = rng.randint(2, 12) if not accepting and rng.random() < 0.5 else None
+        return {
+            "accepting_new_clients": accepting, "accepting_confirmed": self.accepting_confirmed(),
+            "next_opening": next_opening, "waitlist_weeks": waitlist,
+            "weekday_daytime": rng.random() < 0.9, "evenings": rng.random() < 0.35, "weekends": rng.random() < 0.15,
+        }
+
     def providers(self, count: int) -> list[ProviderRecord]:
         codes = list(self.taxonomy.credentials)
         records = [self.provider(n, codes[n - 1] if n <= len(codes) else None) for n in range(1, count + 1)]
@@ -295,8 +309,7 @@ class Generator:
             "sliding_scale_max": high,
             "free_consultation": rng.random() < (0.15 if prescriber else 0.45),
             "telehealth": telehealth,
-            "accepting_new_clients": rng.random() < 0.72,
-            "accepting_confirmed": self.accepting_confirmed(),
+            **self.availability(),
             "last_verified": last_verified,
             "published": rng.random() < 0.95,
         }
@@ -409,12 +422,13 @@ def fixture_objects(records: list[ProviderRecord], today: datetime.date) -> list
             "external_id": record.external_id,
             **{key: value for key, value in values.items()
                if key not in ("standard_fee", "sliding_scale_min", "sliding_scale_max", "accepting_confirmed",
-                              "last_verified")},
+                              "next_opening", "last_verified")},
             "slug": slug,
             "standard_fee": _fee(values["standard_fee"]),
             "sliding_scale_min": _fee(values["sliding_scale_min"]),
             "sliding_scale_max": _fee(values["sliding_scale_max"]),
             "accepting_confirmed": _iso(values["accepting_confirmed"]),
+            "next_opening": _iso(values["next_opening"]),
             "last_verified": _iso(values["last_verified"]),
             "needs_reverification": False,
             **{column: [[key] for key in keys] for column, keys in record.terms.items()},

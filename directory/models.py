@@ -23,9 +23,19 @@ from .jurisdictions import JURISDICTION_CHOICES, JURISDICTIONS
 STALE_AFTER_DAYS = 365
 
 
-def availability_cutoff() -> datetime.date:
-    """An accepting status confirmed before this day is no longer recent."""
-    return timezone.localdate() - datetime.timedelta(days=settings.AVAILABILITY_STALE_DAYS)
+def availability_cutoff(days: int | None = None) -> datetime.date:
+    """An accepting status confirmed before this day is no longer recent (settings.AVAILABILITY_STALE_DAYS), or,
+    given settings.AVAILABILITY_UNKNOWN_DAYS, no longer known at all."""
+    return timezone.localdate() - datetime.timedelta(days=settings.AVAILABILITY_STALE_DAYS if days is None else days)
+
+
+class Availability(models.TextChoices):
+    """What a provider's listing says about taking a new client, as people read it."""
+
+    ACCEPTING = "accepting", "Accepting new clients"
+    WAITLIST = "waitlist", "Waitlist"
+    NOT_ACCEPTING = "not-accepting", "Not accepting new clients"
+    UNKNOWN = "unknown", "Availability unknown"
 
 
 # --- Taxonomy ---------------------------------------------------------------------------
@@ -372,7 +382,18 @@ class ProviderQuerySet(models.QuerySet):
         return self.filter(gender=gender) if gender else self
 
     def accepting(self, required: bool = True) -> ProviderQuerySet:
-        return self.filter(accepting_new_clients=True) if required else self
+        """Accepting new clients, as confirmed within settings.AVAILABILITY_UNKNOWN_DAYS (older, nobody knows):
+        the same rule as Provider.availability."""
+        if not required:
+            return self
+        return self.filter(accepting_new_clients=True,
+                           accepting_confirmed__gte=availability_cutoff(settings.AVAILABILITY_UNKNOWN_DAYS))
+
+    def with_evening_hours(self, required: bool = True) -> ProviderQuerySet:
+        return self.filter(evenings=True) if required else self
+
+    def with_weekend_hours(self, required: bool = True) -> ProviderQuerySet:
+        return self.filter(weekends=True) if required else self
 
     # -- free text and order ------------------------------------------------------------
 
@@ -542,8 +563,9 @@ TERM_FIELDS = ("id", "slug", "name", "position")
 # The provider columns a card or the JSON API shows; the long text stays in the database.
 CARD_FIELDS = (
     "id", "external_id", "name", "slug", "pronouns", "gender", "practice_name", "published",
-    "accepting_new_clients", "accepting_confirmed", "last_verified", "standard_fee",
-    "sliding_scale_min", "sliding_scale_max", "free_consultation", "telehealth",
+    "accepting_new_clients", "accepting_confirmed", "next_opening", "waitlist_weeks", "weekday_daytime", "evenings",
+    "weekends", "last_verified", "standard_fee", "sliding_scale_min", "sliding_scale_max", "free_consultation",
+    "telehealth",
 )
 
 
@@ -591,6 +613,16 @@ class Provider(models.Model):
     accepting_confirmed = models.DateField(
         "accepting status confirmed", null=True, blank=True, help_text="When the accepting status was last confirmed."
     )
+    next_opening = models.DateField(
+        "next opening", null=True, blank=True, help_text="When the provider can first see a new client, if known."
+    )
+    waitlist_weeks = models.PositiveSmallIntegerField(
+        "waitlist (weeks)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(104)],
+        help_text="Not accepting now, but keeps a waitlist: about how many weeks it takes.",
+    )
+    weekday_daytime = models.BooleanField("weekday daytime hours", default=False)
+    evenings = models.BooleanField("evening hours", default=False, help_text="Sessions on weekday evenings.")
+    weekends = models.BooleanField("weekend hours", default=False)
     last_verified = models.DateField(
         null=True, blank=True, help_text="When staff last checked the whole profile."
     )
@@ -630,6 +662,11 @@ class Provider(models.Model):
             models.CheckConstraint(
                 condition=~Q(name=""), name="provider_name_required",
                 violation_error_message="A provider needs a name.",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepting_new_clients=False) | Q(waitlist_weeks__isnull=True),
+                name="provider_waitlist_only_when_not_accepting",
+                violation_error_message="A provider who is accepting new clients has no waitlist: clear one of them.",
             ),
             models.CheckConstraint(
                 condition=Q(standard_fee__isnull=True) | Q(standard_fee__gte=0),
@@ -708,6 +745,33 @@ class Provider(models.Model):
     @property
     def availability_recent(self) -> bool:
         return self.accepting_confirmed is not None and self.accepting_confirmed >= availability_cutoff()
+
+    @property
+    def availability(self) -> Availability:
+        """Unknown when not confirmed within settings.AVAILABILITY_UNKNOWN_DAYS: the same rule as
+        ProviderQuerySet.accepting()."""
+        known_since = availability_cutoff(settings.AVAILABILITY_UNKNOWN_DAYS)
+        if self.accepting_confirmed is None or self.accepting_confirmed < known_since:
+            return Availability.UNKNOWN
+        if self.accepting_new_clients:
+            return Availability.ACCEPTING
+        return Availability.WAITLIST if self.waitlist_weeks else Availability.NOT_ACCEPTING
+
+    @property
+    def availability_text(self) -> str:
+        """"Accepting new clients, next opening December 12", "Waitlist, about 4 weeks", ..."""
+        availability = self.availability
+        if availability == Availability.ACCEPTING and self.next_opening and self.next_opening > timezone.localdate():
+            return f"Accepting new clients, next opening {self.next_opening:%B %-d}"
+        if availability == Availability.WAITLIST:
+            return f"Waitlist, about {self.waitlist_weeks} week{'s' if self.waitlist_weeks != 1 else ''}"
+        return availability.label
+
+    @property
+    def hours(self) -> list[str]:
+        """When the provider sees clients, in words."""
+        return [words for offered, words in ((self.weekday_daytime, "weekday daytime"), (self.evenings, "evenings"),
+                                             (self.weekends, "weekends")) if offered]
 
     @staticmethod
     def availability_recent_q() -> Q:

@@ -55,6 +55,11 @@ def provider_json(provider: Provider, distance_miles: float | None = None) -> di
         ],
         "accepting_new_clients": provider.accepting_new_clients,
         "accepting_confirmed": _date(provider.accepting_confirmed),
+        "availability": provider.availability.value,
+        "next_opening": _date(provider.next_opening),
+        "waitlist_weeks": provider.waitlist_weeks,
+        "hours": {"weekday_daytime": provider.weekday_daytime, "evenings": provider.evenings,
+                  "weekends": provider.weekends},
         "last_verified": _date(provider.last_verified),
         "distance_miles": None if distance_miles is None else round(float(distance_miles), 1),
     }

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from directory.models import (
     AgeGroup,
@@ -194,6 +195,9 @@ def make_provider(taxonomy):
                 fields[fee] = Decimal(str(fields[fee]))
         fields.setdefault("external_id", f"test-{counter['n']:04d}")
         fields.setdefault("accepting_new_clients", True)
+        if fields["accepting_new_clients"]:
+            # Confirmed today unless a test says otherwise: an accepting status never confirmed counts as unknown.
+            fields.setdefault("accepting_confirmed", timezone.localdate())
         provider = Provider.objects.create(name=name, **fields)
         for i, spec in enumerate(licenses if licenses is not None else [("LCSW", "TX")]):
             code, jurisdiction, *rest = spec

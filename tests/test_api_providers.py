@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 AUSTIN = {"city": "Austin", "jurisdiction": "TX", "postal_code": "78701", "address": "100 Congress Ave"}
 
 
-def test_a_provider_has_exactly_the_contract_shape_with_sorted_lists(client, make_provider):
+def test_a_provider_has_exactly_the_contract_shape_with_sorted_lists(client, make_provider, today):
     make_provider(
         "Ana Díaz",
         external_id="src-001",
@@ -31,7 +31,9 @@ def test_a_provider_has_exactly_the_contract_shape_with_sorted_lists(client, mak
         telehealth=True,
         offices=[AUSTIN],
         accepting_new_clients=True,
-        accepting_confirmed=datetime.date(2026, 11, 10),
+        accepting_confirmed=today - datetime.timedelta(days=20),
+        next_opening=today + datetime.timedelta(days=7),
+        evenings=True,
         last_verified=datetime.date(2026, 10, 1),
     )
     body = client.get("/api/providers/").json()
@@ -51,7 +53,11 @@ def test_a_provider_has_exactly_the_contract_shape_with_sorted_lists(client, mak
                      "lowest": 40.0, "free_consultation": True},
             "telehealth": True, "in_person": True,
             "offices": [{"city": "Austin", "state": "TX", "postal_code": "78701"}],
-            "accepting_new_clients": True, "accepting_confirmed": "2026-11-10",
+            "accepting_new_clients": True,
+            "accepting_confirmed": (today - datetime.timedelta(days=20)).isoformat(),
+            # Beyond the contract's shape: what availability means today, and when the provider sees people.
+            "availability": "accepting", "next_opening": (today + datetime.timedelta(days=7)).isoformat(),
+            "waitlist_weeks": None, "hours": {"weekday_daytime": False, "evenings": True, "weekends": False},
             "last_verified": "2026-10-01",
             "distance_miles": None,
         }],
@@ -59,13 +65,14 @@ def test_a_provider_has_exactly_the_contract_shape_with_sorted_lists(client, mak
 
 
 def test_a_provider_without_fees_or_dates_has_nulls(client, make_provider):
-    make_provider("Ben Roe", licenses=[("MD", "TX")])
+    make_provider("Ben Roe", licenses=[("MD", "TX")], accepting_confirmed=None)
     result = client.get("/api/providers/").json()["results"][0]
     assert result["fees"] == {
         "standard": None, "sliding_scale_min": None, "sliding_scale_max": None, "lowest": None,
         "free_consultation": False,
     }
     assert (result["accepting_confirmed"], result["last_verified"]) == (None, None)
+    assert result["availability"] == "unknown"  # never confirmed
     assert result["can_prescribe"] is True
     assert (result["in_person"], result["offices"]) == (False, [])
 

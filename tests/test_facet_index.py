@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from directory.models import (
+    Availability,
     CredentialType,
     License,
     Modality,
@@ -44,7 +45,9 @@ def facets_of(provider: Provider) -> set[tuple[str, str]]:
         "telehealth": provider.telehealth,
         "sliding_scale": provider.sliding_scale_min is not None,
         "free_consultation": provider.free_consultation,
-        "accepting": provider.accepting_new_clients,
+        "accepting": provider.availability == Availability.ACCEPTING,
+        "evenings": provider.evenings,
+        "weekends": provider.weekends,
     }
     return found | {("features", name) for name, yes in features.items() if yes}
 
@@ -78,6 +81,8 @@ VALUES = {
     "sliding_scale": ["true"],
     "free_consultation": ["true"],
     "accepting": ["true"],
+    "evenings": ["true"],
+    "weekends": ["true"],
     "verified": ["true"],
     "q": ["therapy", "anxiety", "trauma couples"],
     "zip": ["78701", "10001", "94110"],

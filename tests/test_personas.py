@@ -184,12 +184,15 @@ def test_a_provider_who_does_not_list_the_concern_gets_a_caution(client, after_m
 def test_the_availability_caution_only_appears_when_it_tells_something(client, make_provider, today):
     make_provider("Fresh", telehealth=True, accepting_confirmed=today - datetime.timedelta(days=10))
     make_provider("Stale", telehealth=True, accepting_confirmed=today - datetime.timedelta(days=60))
-    make_provider("Never", telehealth=True)
+    make_provider("Unknown", telehealth=True, accepting_confirmed=today - datetime.timedelta(days=91))
+    make_provider("Never", telehealth=True, accepting_confirmed=None)
     results = {r["name"]: r for r in api(client, state="TX")["results"]}
     caution = "Availability not confirmed recently: ask whether they have openings"
     assert caution not in results["Fresh"]["cautions"]
-    assert caution in results["Stale"]["cautions"] and caution in results["Never"]["cautions"]
+    assert caution in results["Stale"]["cautions"]
     assert results["Fresh"]["score"] > results["Stale"]["score"]
+    # Not confirmed in 90 days, or never: nobody knows whether they are accepting, so they are not listed.
+    assert "Unknown" not in results and "Never" not in results
 
 
 # --- Hard rules -----------------------------------------------------------------------------------

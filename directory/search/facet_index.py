@@ -133,16 +133,21 @@ def build() -> FacetIndex:
             verified.append(provider)
     offices = grouped(Office.objects.values_list("jurisdiction", "provider_id"))
     rows = Provider.objects.published().with_lowest_fee().order_by().values_list(
-        "pk", "telehealth", "free_consultation", "accepting_new_clients", "sliding_scale_min", "lowest_fee"
+        "pk", "telehealth", "free_consultation", "evenings", "weekends", "sliding_scale_min", "lowest_fee"
     )
-    telehealth, free, accepting, sliding, fees = [], [], [], [], []
-    for pk, offers_telehealth, free_consultation, accepting_new, sliding_min, lowest in rows.iterator(10_000):
+    # Accepting as ProviderQuerySet.accepting() says (confirmed recently enough to be known); the index is read
+    # again at least every CACHE_SECONDS, so a status that becomes unknown today stops counting within that time.
+    accepting = BitMap(Provider.objects.published().accepting().order_by().values_list("pk", flat=True))
+    telehealth, free, evenings, weekends, sliding, fees = [], [], [], [], [], []
+    for pk, offers_telehealth, free_consultation, evening, weekend, sliding_min, lowest in rows.iterator(10_000):
         if offers_telehealth:
             telehealth.append(pk)
         if free_consultation:
             free.append(pk)
-        if accepting_new:
-            accepting.append(pk)
+        if evening:
+            evenings.append(pk)
+        if weekend:
+            weekends.append(pk)
         if sliding_min is not None:
             sliding.append(pk)
         if lowest is not None:
@@ -158,7 +163,8 @@ def build() -> FacetIndex:
         features={
             "prescriber": BitMap(prescribers), "telehealth": BitMap(telehealth),
             "in_person": BitMap.union(BitMap(), *offices.values()), "sliding_scale": BitMap(sliding),
-            "free_consultation": BitMap(free), "accepting": BitMap(accepting), "verified": BitMap(verified),
+            "free_consultation": BitMap(free), "accepting": accepting, "verified": BitMap(verified),
+            "evenings": BitMap(evenings), "weekends": BitMap(weekends),
         },
         fees=tuple(fee for fee, _ in fees),
         fee_providers=tuple(pk for _, pk in fees),

@@ -182,6 +182,10 @@ RULES: tuple[Rule, ...] = (
              feature("free_consultation"), group="fees"),
     yes_rule("accepting", "Accepting new clients", lambda qs, yes, c: qs.accepting(yes), feature("accepting"),
              group="availability"),
+    yes_rule("evenings", "Evening hours", lambda qs, yes, c: qs.with_evening_hours(yes), feature("evenings"),
+             group="availability"),
+    yes_rule("weekends", "Weekend hours", lambda qs, yes, c: qs.with_weekend_hours(yes), feature("weekends"),
+             group="availability"),
     yes_rule("verified", "License verified by our staff", lambda qs, yes, c: qs.verified(yes), feature("verified"),
              group="availability"),
 )
