@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "guides",
     "finder",
     "openreferral",
+    "listings",
 ]
 
 MIDDLEWARE = [
