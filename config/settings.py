@@ -166,6 +166,23 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 # Content Security Policy: our own origin only, no inline script or style.
+# Email (sign-in links, "still accepting?" questions): SMTP from the environment; printed to the console
+# while DEBUG is on and no EMAIL_HOST is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Provider directory <no-reply@localhost>")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG and not EMAIL_HOST
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+# The public address of the site, for links in emails (no request to read it from).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Availability (accepting new clients, waitlist) is asked of providers again this many days after they last
 # confirmed it; older than AVAILABILITY_STALE_DAYS, a listing ranks lower and says so; older than
 # AVAILABILITY_UNKNOWN_DAYS, it shows as unknown and no longer counts as accepting anywhere.
