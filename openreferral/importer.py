@@ -29,9 +29,13 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unmapped: dict[str, list[mapping.Unmapped]] = field(default_factory=dict)
+    # Licenses a service says are verified that moved to it from another provider: they came in unverified.
+    unverified: list[tuple[str, str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [f"{len(self.created)} created, {len(self.updated)} updated."]
+        lines.extend(f"License {' '.join(key)} now belongs to another provider, so it is no longer verified: "
+                     "a verifier needs to check it again." for key in self.unverified)
         if self.unmapped:
             lines.append("Not mapped (the rest of each service was imported):")
             for service, problems in self.unmapped.items():
@@ -111,14 +115,14 @@ def import_services(services: list[Any], organizations: dict[str, dict] | None =
         raise ImportFailed(errors)
     try:
         with transaction.atomic():
-            writing.write_providers(records)
+            written = writing.write_providers(records)
             if dry_run:
                 transaction.set_rollback(True)
     except DatabaseError as exc:
         refusal = " ".join(str(exc).split())[:200]
         raise ImportFailed([f"The database refused the import, and nothing was written ({refusal})."]) from exc
 
-    report = ImportReport()
+    report = ImportReport(unverified=written.unverified)
     for label, service, record in zip(labels, read, records, strict=True):
         (report.created if record.pk is None else report.updated).append(label)
         if service.unmapped:

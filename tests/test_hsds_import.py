@@ -321,3 +321,21 @@ def test_a_license_can_move_to_a_service_listed_before_the_one_that_gives_it_up(
     (tmp_path / "services.json").write_text(json.dumps([ana_service, cy_service]), encoding="utf-8")
     run(tmp_path)
     assert License.objects.get(number="MD-1").provider.name == "Ana Díaz"
+
+
+def test_a_verified_license_moved_to_another_service_comes_in_unverified(directory, tmp_path, client):
+    exported(tmp_path)
+    services = json.loads((tmp_path / "services.json").read_text(encoding="utf-8"))
+    [ana_service] = [s for s in services if s["name"] == "Ana Díaz"]
+    [cy_service] = [s for s in services if s["name"] == "Cy Lee"]
+    [license] = [a for a in cy_service["attributes"] if a.get("value", "").startswith("MD NY MD-1 (verified")]
+    cy_service["attributes"].remove(license)
+    ana_service["attributes"].append(license)
+    (tmp_path / "services.json").write_text(json.dumps([ana_service, cy_service]), encoding="utf-8")
+    output = run(tmp_path)
+    moved = License.objects.get(number="MD-1")
+    assert (moved.provider.name, moved.verified_on, moved.verified_by) == ("Ana Díaz", None, None)
+    assert "MD NY MD-1 now belongs to another provider, so it is no longer verified" in output
+    [ana] = client.get("/api/providers/", {"prescriber": "true", "state": "NY"}).json()["results"]
+    assert ana["name"] == "Ana Díaz"
+    assert {"code": "MD", "state": "NY", "verified": False} in ana["credentials"]

@@ -208,6 +208,23 @@ def test_a_license_can_move_between_two_providers_the_file_lists(tmp_path, taxon
     assert License.objects.get(number="12345").provider.external_id == "src-002"
 
 
+def test_a_verified_license_moved_to_another_provider_in_the_file_comes_in_unverified(
+        tmp_path, client, make_provider, django_user_model):
+    make_provider("Ana Díaz", external_id="src-001", licenses=[("MD", "NY", "MD-1")])
+    make_provider("Ben Roe", external_id="src-002", licenses=[])
+    staff = django_user_model.objects.create_user("verifier")
+    License.objects.update(verified_on=datetime.date(2026, 3, 3), verified_by=staff)
+    rows = list(csv.DictReader(io.StringIO(exported(tmp_path))))
+    assert rows[0]["credentials"] == "MD:NY:MD-1:verified"
+    rows[0]["credentials"], rows[1]["credentials"] = "", "MD:NY:MD-1:verified"
+    out, _ = run("import_providers", write(tmp_path / "moved.csv", rows))
+    license = License.objects.get(number="MD-1")
+    assert (license.provider.name, license.verified_on, license.verified_by) == ("Ben Roe", None, None)
+    assert "MD:NY:MD-1 now belongs to another provider, so it is no longer verified" in out
+    [ben] = client.get("/api/providers/", {"prescriber": "true"}).json()["results"]
+    assert ben["credentials"] == [{"code": "MD", "state": "NY", "verified": False}]
+
+
 # --- Updating -------------------------------------------------------------------------------
 
 

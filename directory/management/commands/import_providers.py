@@ -30,3 +30,6 @@ class Command(BaseCommand):
                               f"{result.updated} providers.")
         else:
             self.stdout.write(f"Created {result.created} and updated {result.updated} providers.")
+        for key in result.unverified:
+            self.stdout.write(f"License {':'.join(key)} now belongs to another provider, so it is no longer "
+                              "verified: a verifier needs to check it again.")
