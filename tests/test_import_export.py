@@ -346,6 +346,62 @@ def test_an_empty_database_exports_a_header_that_imports_as_nothing(tmp_path, ta
     assert "Created 0 and updated 0 providers." in out
 
 
+# --- Cells a spreadsheet would run ---------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def saved_text(provider: Provider) -> tuple:
+    office = provider.offices.get()
+    return (provider.name, provider.practice_name, provider.bio, provider.pronouns, office.address, office.city)
+
+
+def exported_rows(tmp_path: Path) -> list[dict[str, str]]:
+    run("export_providers", tmp_path / "export.csv")
+    with open(tmp_path / "export.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS, ids=["=", "+", "-", "@", "tab", "carriage return"])
+def test_a_cell_a_spreadsheet_would_run_is_exported_behind_an_apostrophe_and_imports_unchanged(
+        tmp_path, make_provider, start):
+    formula = f'{start}cmd|" /C calc"!A0'
+    # Tab and carriage return survive only in long text (the bio); short text is a single clean line.
+    short = formula if start not in "\t\r" else "Ana"
+    make_provider(short, external_id="src-1", practice_name=short, bio=formula, pronouns=short,
+                  offices=[{"address": short, "city": short, "jurisdiction": "TX"}])
+    before = saved_text(Provider.objects.get())
+    [row] = exported_rows(tmp_path)
+    assert row["bio"] == "'" + formula
+    assert not [cell for cell in row.values() if cell.startswith(tuple(FORMULA_STARTS))]
+
+    Provider.objects.all().delete()
+    run("import_providers", tmp_path / "export.csv")
+    assert saved_text(Provider.objects.get()) == before
+    assert exported_rows(tmp_path) == [row]
+
+
+@pytest.mark.parametrize("value", ["'Quoted'", "''Twice", "'=SUM(1)", "'-", "'"])
+def test_a_value_that_really_begins_with_an_apostrophe_survives_export_and_import(tmp_path, make_provider, value):
+    make_provider(value, external_id="src-1", practice_name=value, bio=value, pronouns=value,
+                  offices=[{"address": value, "city": value, "jurisdiction": "TX"}])
+    before = saved_text(Provider.objects.get())
+    [row] = exported_rows(tmp_path)
+    assert row["name"] == "'" + value
+
+    Provider.objects.all().delete()
+    run("import_providers", tmp_path / "export.csv")
+    assert saved_text(Provider.objects.get()) == before
+
+
+def test_an_apostrophe_a_person_typed_before_ordinary_text_is_kept(tmp_path, taxonomy):
+    run("import_providers", write(tmp_path / "p.csv", [{"external_id": "x-1", "name": "'Ana", "bio": "'=1+1"}],
+                                  columns=["external_id", "name", "bio"]))
+    provider = Provider.objects.get()
+    assert (provider.name, provider.bio) == ("'Ana", "=1+1")
+
+
 # --- Malformed files ----------------------------------------------------------------------------
 
 
