@@ -44,13 +44,38 @@ class ImportReport:
         return lines
 
 
+# The HSDS 3.0 schema nests a service at most 16 objects and arrays deep, and an API page of services adds two.
+# A file nested deeper is not HSDS, and reading it would only exhaust the stack.
+MAX_DEPTH = 18
+
+
 def _load(path: Path) -> Any:
+    too_deep = ImportFailed([f"{path}: nested more than {MAX_DEPTH} levels deep, which HSDS services never are."])
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFailed([f"{path}: cannot be read ({exc})."]) from exc
     except json.JSONDecodeError as exc:
         raise ImportFailed([f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."]) from exc
+    except RecursionError:
+        raise too_deep from None
+    if _deeper_than(data, MAX_DEPTH):
+        raise too_deep
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether data nests objects and arrays more than limit deep (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _objects(data: Any, path: Path) -> list[Any]:

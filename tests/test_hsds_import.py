@@ -339,3 +339,60 @@ def test_a_verified_license_moved_to_another_service_comes_in_unverified(directo
     [ana] = client.get("/api/providers/", {"prescriber": "true", "state": "NY"}).json()["results"]
     assert ana["name"] == "Ana Díaz"
     assert {"code": "MD", "state": "NY", "verified": False} in ana["credentials"]
+
+
+# --- Hostile files ----------------------------------------------------------------------------------
+
+
+def schema_depth() -> int:
+    """How many objects and arrays deep the HSDS 3.0 schema lets a service nest (a definition used once a path)."""
+    schema = json.loads((SPEC / "service_with_definitions.json").read_text(encoding="utf-8"))
+
+    def resolve(node: dict) -> dict:
+        while "$ref" in node:
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def depth(node: dict, seen: frozenset) -> int:
+        node = resolve(node)
+        if node.get("type") == "array":
+            return 1 + depth(node.get("items", {}), seen)
+        if node.get("type") == "object" or "properties" in node:
+            children = [depth(child, seen | {id(resolve(child))}) for child in node.get("properties", {}).values()
+                        if id(resolve(child)) not in seen]
+            return 1 + max(children, default=0)
+        return 0
+
+    return depth(schema, frozenset())
+
+
+def nested_service(depth: int) -> dict:
+    """A service whose data nests depth objects deep (the service itself is the first)."""
+    service = {"id": ids.stable_id("deep"), "name": "Dee Example", "status": "active"}
+    inner = service
+    for _ in range(depth - 1):
+        inner["extras"] = {}
+        inner = inner["extras"]
+    return service
+
+
+def test_a_page_of_services_as_deep_as_the_schema_allows_imports(taxonomy):
+    assert schema_depth() == 16
+    run(write({"contents": [nested_service(schema_depth())]}))
+    assert Provider.objects.count() == 1
+
+
+def test_a_file_nested_deeper_than_the_schema_allows_is_refused_naming_the_file(taxonomy):
+    path = write({"contents": [nested_service(schema_depth() + 1)]})
+    with pytest.raises(CommandError) as error:
+        run(path)
+    assert f"{path}: nested more than 18 levels deep" in str(error.value)
+    assert Provider.objects.count() == 0
+
+
+def test_a_file_nested_a_hundred_thousand_levels_deep_is_refused_with_a_message_not_a_traceback(taxonomy, tmp_path):
+    (tmp_path / "services.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        run(tmp_path)
+    assert f"{tmp_path / 'services.json'}: nested more than 18 levels deep" in str(error.value)
+    assert Provider.objects.count() == 0
