@@ -32,6 +32,7 @@ from .writing import (
     chunks,
     licenses_held_elsewhere,
     match,
+    printable,
     write_providers,
 )
 
@@ -47,6 +48,7 @@ OFFICE_COLUMNS = ("address", "city", "state", "postal_code")
 # Column name (the Provider many-to-many relation it fills) -> the part of the taxonomy it names.
 TERM_COLUMNS = {kind.csv_column: kind for kind in KINDS if kind.csv_column}
 TEXT_COLUMNS = ("name", "pronouns", "practice_name", "bio", "phone", "email", "website")
+LONG_TEXT_COLUMNS = ("bio",)
 FEE_COLUMNS = ("standard_fee", "sliding_scale_min", "sliding_scale_max")
 BOOLEAN_COLUMNS = ("free_consultation", "telehealth", "accepting_new_clients", "published")
 DATE_COLUMNS = ("accepting_confirmed", "last_verified")
@@ -181,7 +183,7 @@ def parse_row(line: int, row: dict[str, str], taxonomy: Snapshot) -> tuple[Provi
         elif "\x00" in raw:
             problems.append(f"{column}: contains a NUL character (byte 0), which cannot be stored.")
         else:
-            cells[column] = unguarded(raw.strip())
+            cells[column] = _cell(column, raw)
     if problems:
         return None, problems
 
@@ -220,6 +222,14 @@ def parse_row(line: int, row: dict[str, str], taxonomy: Snapshot) -> tuple[Provi
     if any(column in cells for column in OFFICE_COLUMNS):
         record.offices = _offices({column: cells.get(column, "") for column in OFFICE_COLUMNS}, problems)
     return (None if problems else record), problems
+
+
+def _cell(column: str, raw: str) -> str:
+    """What a cell says: trimmed, without export's apostrophe (unguarded()) and without control characters, but
+    for the line breaks and tabs of long text."""
+    long_text = column in LONG_TEXT_COLUMNS
+    value = printable(unguarded(raw.strip()), long_text=long_text)
+    return value if long_text else value.strip()
 
 
 def _text(column: str, value: str, problems: list[str]) -> str:

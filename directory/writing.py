@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime
 import enum
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
@@ -107,6 +108,44 @@ class HeldLicense:
     holder_external_id: str
 
 
+# --- Control characters ------------------------------------------------------------------
+#
+# Unicode category Cc (U+0000-U+001F, U+007F-U+009F): every terminal escape sequence starts with one. No source
+# stores them, whatever it is; long text (a text field such as the bio) keeps its line breaks and tabs. What a
+# command prints shows any it has to name as an escape.
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_LONG_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, long_text: bool = False) -> str:
+    """text without control characters; long_text keeps newlines, carriage returns and tabs."""
+    return (_CONTROL_IN_LONG_TEXT if long_text else _CONTROL).sub("", text)
+
+
+def for_terminal(text: str) -> str:
+    """One line for a command to print: each control character but the tab written as an escape, e.g. \\x1b."""
+    return _CONTROL_BUT_TAB.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+def _printable(record: ProviderRecord) -> ProviderRecord:
+    """The record with the control characters taken out of its text."""
+
+    def clean(values: dict[str, object]) -> dict[str, object]:
+        return {name: printable(value, long_text=isinstance(Provider._meta.get_field(name), models.TextField))
+                if isinstance(value, str) else value for name, value in values.items()}
+
+    licenses = offices = None
+    if record.licenses is not None:
+        licenses = [replace(license, number=printable(license.number)) for license in record.licenses]
+    if record.offices is not None:
+        offices = [replace(office, address=printable(office.address), city=printable(office.city),
+                           postal_code=printable(office.postal_code)) for office in record.offices]
+    return replace(record, external_id=printable(record.external_id), values=clean(record.values),
+                   create_defaults=clean(record.create_defaults), licenses=licenses, offices=offices)
+
+
 # --- Before writing ----------------------------------------------------------------------
 
 
@@ -186,6 +225,7 @@ def _given(value: object, default: object = None) -> object:
 @transaction.atomic
 def write_providers(records: list[ProviderRecord]) -> WriteResult:
     """Create or update one provider per record (matched by match()), in bulk, in one transaction."""
+    records = [_printable(record) for record in records]
     pks = match(records)
     new = [index for index, pk in enumerate(pks) if pk is None]
     existing = {pk for pk in pks if pk is not None}

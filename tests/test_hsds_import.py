@@ -14,6 +14,7 @@ from directory.models import License, Office, Provider
 from openreferral import identifiers as ids
 from openreferral.export import export_directory
 from tests.test_hsds import SPEC, assert_valid_service, make_ana
+from tests.test_import_export import ESCAPES, RAW_CONTROL
 
 EXAMPLE = SPEC / "example_service_full.json"
 
@@ -396,3 +397,23 @@ def test_a_file_nested_a_hundred_thousand_levels_deep_is_refused_with_a_message_
         run(tmp_path)
     assert f"{tmp_path / 'services.json'}: nested more than 18 levels deep" in str(error.value)
     assert Provider.objects.count() == 0
+
+
+def test_control_characters_in_a_service_are_not_stored_nor_printed(taxonomy):
+    service = {"id": ids.stable_id("esc"), "name": f"Dee{ESCAPES} Example", "status": "active",
+               "description": f"Line one\nline\ttwo{ESCAPES}", "phones": [{"number": "512-555-0100\x1b[0m"}],
+               "schedules": [ESCAPES]}
+    output = run(write(service))
+    provider = Provider.objects.get()
+    assert (provider.name, provider.phone) == ("Dee[2J]0;owned31m Example", "512-555-0100[0m")
+    assert provider.bio == "Line one\nline\ttwo[2J]0;owned31m"
+    assert f"Dee[2J]0;owned31m Example ({ids.stable_id('esc')})" in output
+    assert "schedules = " in output and not RAW_CONTROL.search(output)
+
+
+def test_a_refusal_naming_a_stored_provider_never_prints_raw_control_characters(make_provider):
+    make_provider(f"Eve{ESCAPES} Holder", licenses=[("LCSW", "TX", "555")], external_id="other")
+    with pytest.raises(CommandError) as error:
+        run(write(license_service("LCSW TX 555 (not verified)")))
+    assert "license LCSW TX 555 belongs to Eve\\x1b[2J" in str(error.value)
+    assert not RAW_CONTROL.search(str(error.value))

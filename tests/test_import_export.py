@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -400,6 +401,31 @@ def test_an_apostrophe_a_person_typed_before_ordinary_text_is_kept(tmp_path, tax
                                   columns=["external_id", "name", "bio"]))
     provider = Provider.objects.get()
     assert (provider.name, provider.bio) == ("'Ana", "=1+1")
+
+
+# --- Control characters --------------------------------------------------------------------------
+
+# Clear the screen, retitle the terminal (ended by a bell), and the one-byte (C1) control sequence introducer.
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x9b31m"
+# Any control character but the newline and tab that separate what a command prints.
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def test_control_characters_are_not_stored_but_a_bios_line_breaks_and_tabs_are(tmp_path, taxonomy):
+    row = {**BEN, "name": f"Ben{ESCAPES} Roe", "practice_name": "\x1bRoe Practice", "city": "Austin\x1b[0m",
+           "state": "TX", "bio": f"Line one\r\nline\ttwo{ESCAPES}"}
+    run("import_providers", write(tmp_path / "p.csv", [row]))
+    ben = Provider.objects.get()
+    assert (ben.name, ben.practice_name, ben.offices.get().city) == ("Ben[2J]0;owned31m Roe", "Roe Practice",
+                                                                      "Austin[0m")
+    assert ben.bio == "Line one\r\nline\ttwo[2J]0;owned31m"
+
+
+def test_problems_naming_what_is_already_stored_never_print_raw_control_characters(tmp_path, make_provider):
+    make_provider(f"Dee{ESCAPES} Holder", licenses=[("LCSW", "TX", "12345")], external_id="other-9")
+    stderr = failing_import(write(tmp_path / "p.csv", [ANA]))
+    assert "already belongs to another provider, Dee\\x1b[2J\\x1b]0;owned\\x07\\x9b31m Holder" in stderr
+    assert not RAW_CONTROL.search(stderr)
 
 
 # --- Malformed files ----------------------------------------------------------------------------
