@@ -215,29 +215,35 @@ class ProviderAdmin(admin.ModelAdmin):
         if formset.model is License:
             instances = formset.save(commit=False)
             for license_ in instances:
-                self._record_verification(request, license_)
-                license_.save()
+                save_license(request, license_, self)
             for obj in formset.deleted_objects:
                 obj.delete()
             formset.save_m2m()
         else:
             super().save_formset(request, form, formset, change)
 
-    @staticmethod
-    def _record_verification(request: HttpRequest, license_: License) -> None:
-        """Who verified is recorded, not typed; a changed license loses a verification it no longer has."""
-        previous = License.objects.filter(pk=license_.pk).first() if license_.pk else None
-        identity_changed = previous is not None and (
-            previous.credential_type_id, previous.jurisdiction, previous.number
-        ) != (license_.credential_type_id, license_.jurisdiction, license_.number)
-        if can_verify(request):
-            if license_.verified_on is None:
-                license_.verified_by = None
-            elif previous is None or previous.verified_on != license_.verified_on or identity_changed:
-                license_.verified_by = request.user
-        elif identity_changed or previous is None:
-            license_.verified_on = None
+
+def save_license(request: HttpRequest, license_: License, model_admin: admin.ModelAdmin) -> None:
+    """Save a license entered on either page: who verified is recorded, not typed, and only a verifier verifies.
+
+    A license whose provider, credential, state or number changed loses a verification it no longer has
+    (License.save()); the page says so.
+    """
+    if can_verify(request):
+        previous = License.objects.filter(pk=license_.pk).values_list("verified_on", *License.VERIFIED_FOR).first()
+        if license_.verified_on is None:
             license_.verified_by = None
+        elif previous is None or previous != (license_.verified_on, *license_.checked_as):
+            license_.record_verifier(request.user)
+    was_verified = license_.verified
+    license_.save()
+    if was_verified and not license_.verified:
+        model_admin.message_user(
+            request,
+            f"{license_} is no longer verified: its provider, credential, state or number changed. "
+            "A verifier needs to check it again.",
+            messages.WARNING,
+        )
 
 
 @admin.register(License)
@@ -268,8 +274,7 @@ class LicenseAdmin(admin.ModelAdmin):
         return can_verify(request)
 
     def save_model(self, request, obj, form, change):
-        ProviderAdmin._record_verification(request, obj)
-        super().save_model(request, obj, form, change)
+        save_license(request, obj, self)
 
 
 # --- Resources and reports --------------------------------------------------------------

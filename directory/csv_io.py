@@ -32,6 +32,7 @@ from .writing import (
     chunks,
     licenses_held_elsewhere,
     match,
+    printable,
     write_providers,
 )
 
@@ -47,11 +48,16 @@ OFFICE_COLUMNS = ("address", "city", "state", "postal_code")
 # Column name (the Provider many-to-many relation it fills) -> the part of the taxonomy it names.
 TERM_COLUMNS = {kind.csv_column: kind for kind in KINDS if kind.csv_column}
 TEXT_COLUMNS = ("name", "pronouns", "practice_name", "bio", "phone", "email", "website")
+LONG_TEXT_COLUMNS = ("bio",)
 FEE_COLUMNS = ("standard_fee", "sliding_scale_min", "sliding_scale_max")
 BOOLEAN_COLUMNS = ("free_consultation", "telehealth", "accepting_new_clients", "published")
 DATE_COLUMNS = ("accepting_confirmed", "last_verified")
 
 LIST_SEPARATOR = ";"
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection). Export writes
+# such a cell behind an apostrophe, which spreadsheets read as "text", and import takes that apostrophe away.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_MARK = "'"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_CELL_CHARS = 10_000
 MAX_FEE = Decimal("99999.99")
@@ -177,7 +183,7 @@ def parse_row(line: int, row: dict[str, str], taxonomy: Snapshot) -> tuple[Provi
         elif "\x00" in raw:
             problems.append(f"{column}: contains a NUL character (byte 0), which cannot be stored.")
         else:
-            cells[column] = raw.strip()
+            cells[column] = _cell(column, raw)
     if problems:
         return None, problems
 
@@ -216,6 +222,14 @@ def parse_row(line: int, row: dict[str, str], taxonomy: Snapshot) -> tuple[Provi
     if any(column in cells for column in OFFICE_COLUMNS):
         record.offices = _offices({column: cells.get(column, "") for column in OFFICE_COLUMNS}, problems)
     return (None if problems else record), problems
+
+
+def _cell(column: str, raw: str) -> str:
+    """What a cell says: trimmed, without export's apostrophe (unguarded()) and without control characters, but
+    for the line breaks and tabs of long text."""
+    long_text = column in LONG_TEXT_COLUMNS
+    value = printable(unguarded(raw.strip()), long_text=long_text)
+    return value if long_text else value.strip()
 
 
 def _text(column: str, value: str, problems: list[str]) -> str:
@@ -437,7 +451,21 @@ def provider_row(provider: Provider) -> list[str]:
         "state": office.jurisdiction if office else "",
         "postal_code": office.postal_code if office else "",
     }
-    return [values[column] if column in values else str(getattr(provider, column)) for column in COLUMNS]
+    return [guarded(values[column] if column in values else str(getattr(provider, column))) for column in COLUMNS]
+
+
+def guarded(cell: str) -> str:
+    """The cell as export writes it: behind an apostrophe when a spreadsheet would run it as a formula, or when
+    it begins with an apostrophe itself (so that unguarded() gives back exactly what was there)."""
+    return TEXT_MARK + cell if cell.startswith((*FORMULA_STARTS, TEXT_MARK)) else cell
+
+
+def unguarded(cell: str) -> str:
+    """The cell as it was before guarded(): one apostrophe less before a formula's start or another apostrophe.
+    An apostrophe before anything else is the value's own."""
+    if cell.startswith(TEXT_MARK) and cell[1:].startswith((*FORMULA_STARTS, TEXT_MARK)):
+        return cell[1:]
+    return cell
 
 
 def write_csv(rows: Iterable[list[str]], handle: IO[str]) -> int:

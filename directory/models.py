@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Case, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt, Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -864,6 +864,20 @@ class LicenseQuerySet(models.QuerySet):
         """Licenses that have not expired: an expired license never counts (License.is_expired, the same rule)."""
         return self.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
 
+    def update(self, **kwargs) -> int:
+        """QuerySet.update(), under License's verification rule: a row whose provider, credential, jurisdiction
+        or number this changes loses its verification, unless the update sets the verification itself."""
+        fields = {name: self.model._meta.get_field(name) for name in kwargs if name != "pk"}
+        moved = {name: value for name, value in kwargs.items()
+                 if name in fields and fields[name].attname in License.VERIFIED_FOR}
+        sets_verification = any(field.name in ("verified_on", "verified_by") for field in fields.values())
+        if moved and not sets_verification:
+            unchanged = Q(**moved)
+            for name in ("verified_on", "verified_by"):
+                kwargs[name] = Case(When(unchanged, then=F(name)), default=Value(None),
+                                    output_field=self.model._meta.get_field(name))
+        return super().update(**kwargs)
+
 
 class LicenseManager(models.Manager.from_queryset(LicenseQuerySet)):
     def get_by_natural_key(self, code: str, jurisdiction: str, number: str) -> License:
@@ -889,6 +903,14 @@ class License(models.Model):
     expires_on = models.DateField(null=True, blank=True)
 
     objects = LicenseManager()
+
+    # What staff check with the licensing board, and so what a verification is for: whoever changes any of
+    # these, by whatever path, leaves the license unverified until a verifier checks it again. save() and
+    # LicenseQuerySet.update() hold to this, and directory.writing for the imports' bulk writes.
+    VERIFIED_FOR = ("provider_id", "credential_type_id", "jurisdiction", "number")
+
+    # The license as a verifier checked it in this save (record_verifier()), so the save keeps the verification.
+    _checked_as: tuple | None = None
 
     class Meta:
         ordering = ["credential_type__position", "jurisdiction", "number"]
@@ -931,6 +953,34 @@ class License(models.Model):
     @property
     def verified(self) -> bool:
         return self.verified_on is not None
+
+    @property
+    def checked_as(self) -> tuple:
+        """The provider, credential, jurisdiction and number: what a verification of this license is for."""
+        return tuple(getattr(self, name) for name in self.VERIFIED_FOR)
+
+    def record_verifier(self, user) -> None:
+        """A verifier checked the license as it now reads, on verified_on: it stays verified when saved."""
+        self.verified_by = user
+        self._checked_as = self.checked_as
+
+    def forget_verification_unless_checked_as(self, checked_as: tuple | None) -> bool:
+        """Clear the verification when it was for another provider, credential, jurisdiction or number than the
+        license now has (checked_as: what the stored row holds; None for a license never stored). True when
+        that cleared one."""
+        if not self.verified or checked_as is None or self.checked_as in (checked_as, self._checked_as):
+            return False
+        self.verified_on = self.verified_by = None
+        return True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and self.verified and self._checked_as != self.checked_as:
+            stored = License.objects.filter(pk=self.pk).values_list(*self.VERIFIED_FOR).first()
+            update_fields = kwargs.get("update_fields")
+            if self.forget_verification_unless_checked_as(stored) and update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "verified_on", "verified_by"}
+        super().save(*args, **kwargs)
+        self._checked_as = None
 
     @property
     def is_expired(self) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime
 import enum
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
@@ -93,6 +94,8 @@ class ProviderRecord:
 class WriteResult:
     created: int
     updated: int
+    # Licenses the source said were verified that moved to another provider, and so came in unverified.
+    unverified: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,44 @@ class HeldLicense:
     license: LicenseRecord
     holder_name: str
     holder_external_id: str
+
+
+# --- Control characters ------------------------------------------------------------------
+#
+# Unicode category Cc (U+0000-U+001F, U+007F-U+009F): every terminal escape sequence starts with one. No source
+# stores them, whatever it is; long text (a text field such as the bio) keeps its line breaks and tabs. What a
+# command prints shows any it has to name as an escape.
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_LONG_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, long_text: bool = False) -> str:
+    """text without control characters; long_text keeps newlines, carriage returns and tabs."""
+    return (_CONTROL_IN_LONG_TEXT if long_text else _CONTROL).sub("", text)
+
+
+def for_terminal(text: str) -> str:
+    """One line for a command to print: each control character but the tab written as an escape, e.g. \\x1b."""
+    return _CONTROL_BUT_TAB.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+def _printable(record: ProviderRecord) -> ProviderRecord:
+    """The record with the control characters taken out of its text."""
+
+    def clean(values: dict[str, object]) -> dict[str, object]:
+        return {name: printable(value, long_text=isinstance(Provider._meta.get_field(name), models.TextField))
+                if isinstance(value, str) else value for name, value in values.items()}
+
+    licenses = offices = None
+    if record.licenses is not None:
+        licenses = [replace(license, number=printable(license.number)) for license in record.licenses]
+    if record.offices is not None:
+        offices = [replace(office, address=printable(office.address), city=printable(office.city),
+                           postal_code=printable(office.postal_code)) for office in record.offices]
+    return replace(record, external_id=printable(record.external_id), values=clean(record.values),
+                   create_defaults=clean(record.create_defaults), licenses=licenses, offices=offices)
 
 
 # --- Before writing ----------------------------------------------------------------------
@@ -184,6 +225,7 @@ def _given(value: object, default: object = None) -> object:
 @transaction.atomic
 def write_providers(records: list[ProviderRecord]) -> WriteResult:
     """Create or update one provider per record (matched by match()), in bulk, in one transaction."""
+    records = [_printable(record) for record in records]
     pks = match(records)
     new = [index for index, pk in enumerate(pks) if pk is None]
     existing = {pk for pk in pks if pk is not None}
@@ -191,12 +233,12 @@ def write_providers(records: list[ProviderRecord]) -> WriteResult:
     _create_providers(records, pks, new)
     written = list(zip(records, pks, strict=True))
     _replace_terms(written, existing)
-    _replace_licenses(written, existing)
+    unverified = _replace_licenses(written, existing)
     _replace_offices(written, existing)
     for chunk in chunks(sorted(pks), 5000):
         search.refresh_search_vectors(chunk)
     facet_index.forget()
-    return WriteResult(created=len(new), updated=len(records) - len(new))
+    return WriteResult(created=len(new), updated=len(records) - len(new), unverified=unverified)
 
 
 def _create_providers(records: list[ProviderRecord], pks: list[int | None], new: list[int]) -> None:
@@ -248,19 +290,26 @@ def _replace_terms(written: list[tuple[ProviderRecord, int]], existing: set[int]
         insert_pairs(through, ["provider_id", term_column], links)
 
 
-def _replace_licenses(written: list[tuple[ProviderRecord, int]], existing: set[int]) -> None:
-    """A record's licenses become the provider's; one already held keeps its row, under apply_verification()."""
+def _replace_licenses(written: list[tuple[ProviderRecord, int]],
+                      existing: set[int]) -> list[tuple[str, str, str]]:
+    """A record's licenses become the provider's; one already held keeps its row, under apply_verification().
+
+    A license that moves from one provider to another comes in unverified, whatever the source says
+    (License.VERIFIED_FOR): the keys of those the source said were verified are returned.
+    """
     given = {pk: {license.key: license for license in record.licenses}
              for record, pk in written if record.licenses is not None}
     if not given:
-        return
+        return []
     type_ids = dict(CredentialType.objects.values_list("code", "pk"))
     current: dict[int, dict[tuple[str, str, str], License]] = {}
     for chunk in chunks(sorted(existing.intersection(given)), 500):
         for license in License.objects.filter(provider_id__in=chunk).select_related("credential_type"):
             current.setdefault(license.provider_id, {})[license.natural_key()] = license
 
-    gone, changed, added = [], [], []
+    # Any provider's license the records list: a license added to one provider may be another's until now.
+    stored = {key: license for held in current.values() for key, license in held.items()}
+    gone, changed, added, unverified = [], [], [], []
     for pk, licenses in given.items():
         held = current.get(pk, {})
         gone.extend(license.pk for key, license in held.items() if key not in licenses)
@@ -270,11 +319,15 @@ def _replace_licenses(written: list[tuple[ProviderRecord, int]], existing: set[i
                 license = License(provider_id=pk, credential_type_id=type_ids[record.code],
                                   jurisdiction=record.jurisdiction, number=record.number)
                 apply_verification(license, record)
+                former = stored.get(key)
+                if license.forget_verification_unless_checked_as(former.checked_as if former else None):
+                    unverified.append(key)
                 license.expires_on = _given(record.expires_on)
                 added.append(license)
             elif apply_verification(license, record) | _set(license, "expires_on", record.expires_on):
                 changed.append(license)
     _store(License, gone, changed, ["verified_on", "verified_by", "expires_on"], added)
+    return sorted(unverified)
 
 
 def apply_verification(license: License, record: LicenseRecord) -> bool:
@@ -283,7 +336,8 @@ def apply_verification(license: License, record: LicenseRecord) -> bool:
     A source that says a license is verified keeps staff's verification (date and verifier) of a license already
     verified, whatever date it gives; a license not yet verified takes the source's date and no verifier (a
     verifier is always a staff user who checked). A source that says not verified clears the date and verifier.
-    A source that cannot say (NOT_GIVEN) changes nothing.
+    A source that cannot say (NOT_GIVEN) changes nothing. Whatever the source says, a license that moves to
+    another provider comes in unverified (_replace_licenses(), under License's rule).
     """
     said = record.verified_on
     if said is NOT_GIVEN or (said is not None and license.verified_on is not None):

@@ -29,9 +29,13 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unmapped: dict[str, list[mapping.Unmapped]] = field(default_factory=dict)
+    # Licenses a service says are verified that moved to it from another provider: they came in unverified.
+    unverified: list[tuple[str, str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [f"{len(self.created)} created, {len(self.updated)} updated."]
+        lines.extend(f"License {' '.join(key)} now belongs to another provider, so it is no longer verified: "
+                     "a verifier needs to check it again." for key in self.unverified)
         if self.unmapped:
             lines.append("Not mapped (the rest of each service was imported):")
             for service, problems in self.unmapped.items():
@@ -40,13 +44,38 @@ class ImportReport:
         return lines
 
 
+# The HSDS 3.0 schema nests a service at most 16 objects and arrays deep, and an API page of services adds two.
+# A file nested deeper is not HSDS, and reading it would only exhaust the stack.
+MAX_DEPTH = 18
+
+
 def _load(path: Path) -> Any:
+    too_deep = ImportFailed([f"{path}: nested more than {MAX_DEPTH} levels deep, which HSDS services never are."])
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFailed([f"{path}: cannot be read ({exc})."]) from exc
     except json.JSONDecodeError as exc:
         raise ImportFailed([f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."]) from exc
+    except RecursionError:
+        raise too_deep from None
+    if _deeper_than(data, MAX_DEPTH):
+        raise too_deep
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether data nests objects and arrays more than limit deep (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _objects(data: Any, path: Path) -> list[Any]:
@@ -111,14 +140,14 @@ def import_services(services: list[Any], organizations: dict[str, dict] | None =
         raise ImportFailed(errors)
     try:
         with transaction.atomic():
-            writing.write_providers(records)
+            written = writing.write_providers(records)
             if dry_run:
                 transaction.set_rollback(True)
     except DatabaseError as exc:
         refusal = " ".join(str(exc).split())[:200]
         raise ImportFailed([f"The database refused the import, and nothing was written ({refusal})."]) from exc
 
-    report = ImportReport()
+    report = ImportReport(unverified=written.unverified)
     for label, service, record in zip(labels, read, records, strict=True):
         (report.created if record.pk is None else report.updated).append(label)
         if service.unmapped:

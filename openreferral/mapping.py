@@ -32,7 +32,7 @@ from directory.models import (
 )
 from directory.taxonomy import KINDS as TAXONOMY_KINDS
 from directory.taxonomy import Kind
-from directory.writing import NOT_GIVEN, LicenseRecord, NotGiven, OfficeRecord, ProviderRecord
+from directory.writing import NOT_GIVEN, LicenseRecord, NotGiven, OfficeRecord, ProviderRecord, printable
 
 from . import identifiers as ids
 
@@ -463,8 +463,10 @@ def _present(value: Any) -> bool:
     return value not in (None, "", [], {})
 
 
-def _text(result: ImportedService, data: dict, key: str, max_length: int, label: str | None = None) -> str:
-    """A string field, cleaned; anything unusable is reported and read as empty."""
+def _text(result: ImportedService, data: dict, key: str, max_length: int, label: str | None = None, *,
+          long_text: bool = False) -> str:
+    """A string field, cleaned (no control characters, but for long text's line breaks and tabs); anything unusable
+    is reported and read as empty."""
     label = label or key
     value = data.get(key)
     if value is None or value == "":
@@ -475,7 +477,7 @@ def _text(result: ImportedService, data: dict, key: str, max_length: int, label:
     if "\x00" in value:
         result.skip(label, value, "contains a NUL character")
         return ""
-    value = value.strip()
+    value = printable(value, long_text=long_text).strip()
     if len(value) > max_length:
         result.skip(label, value, f"longer than {max_length} characters")
         return ""
@@ -523,20 +525,21 @@ def read_service(data: Any, vocabulary: HsdsTerms, organizations: dict[str, dict
     if hsds_id is None:
         raise InvalidService(f"id {data.get('id')!r} is not a UUID")
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or "\x00" in name:
+    name = printable(name).strip() if isinstance(name, str) and "\x00" not in name else ""
+    if not name:
         raise InvalidService(f"service {hsds_id} has no name")
-    if len(name.strip()) > NAME_LENGTH:
+    if len(name) > NAME_LENGTH:
         raise InvalidService(f"service {hsds_id}: the name is longer than {NAME_LENGTH} characters")
     status = data.get("status")
     if status not in STATUSES:
         raise InvalidService(f"service {hsds_id}: status {status!r} is not one of {', '.join(STATUSES)}")
 
-    result = ImportedService(hsds_id=hsds_id, name=name.strip(), own_slug=own_slug(hsds_id, data.get("url")))
+    result = ImportedService(hsds_id=hsds_id, name=name, own_slug=own_slug(hsds_id, data.get("url")))
     ours = result.own_slug is not None
     fields = result.fields
     fields["name"] = result.name
     fields["website"] = ""
-    fields["bio"] = _text(result, data, "description", BIO_LENGTH)
+    fields["bio"] = _text(result, data, "description", BIO_LENGTH, long_text=True)
     fields["email"] = _text(result, data, "email", 254)
     if fields["email"]:
         try:
@@ -840,7 +843,7 @@ def _read_attributes(result: ImportedService, attributes: Any, vocabulary: HsdsT
 
 
 def _read_license(result: ImportedService, code: str, value: Any, label: str, ours: bool) -> None:
-    match = LICENSE_LABEL.match(value.strip()) if isinstance(value, str) else None
+    match = LICENSE_LABEL.match(printable(value).strip()) if isinstance(value, str) else None
     if match is None or match["code"].upper() != code:
         result.skip(f"{label}.value", value, f'a {code} license reads "{code} <state> <number>"')
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
@@ -177,6 +178,103 @@ def test_editing_a_verified_license_number_drops_the_verification(staff_client, 
     assert staff_client("editors").post(f"/admin/directory/provider/{provider.pk}/change/", data).status_code == 302
     license_.refresh_from_db()
     assert (license_.number, license_.verified_on) == ("NEW-2", None)
+
+
+def verified_names(client, **params) -> list[str]:
+    """Who the public search lists as holding a license staff verified."""
+    return [r["name"] for r in client.get("/api/providers/", {"verified": "true", **params}).json()["results"]]
+
+
+def license_form(license_, **changes) -> dict:
+    """The license change page's form as an editor sees it (no verification fields), with changes."""
+    data = {"provider": license_.provider_id, "credential_type": license_.credential_type_id,
+            "jurisdiction": license_.jurisdiction, "number": license_.number, "expires_on": ""}
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def verified_prescriber(make_provider, django_user_model, today):
+    """Ana's MD license in NY, verified by a verifier 30 days ago; Ben holds none."""
+    ana = make_provider("Ana Díaz", licenses=[("MD", "NY", "MD-1")])
+    make_provider("Ben Roe", licenses=[("LCSW", "NY", "L-2")])
+    verifier = django_user_model.objects.create_user("verifier")
+    ana.licenses.update(verified_on=today - datetime.timedelta(days=30), verified_by=verifier)
+    return ana.licenses.get()
+
+
+def test_an_editor_moving_a_verified_license_to_another_provider_leaves_it_unverified(
+        staff_client, client, verified_prescriber):
+    ben = Provider.objects.get(name="Ben Roe")
+    editor = staff_client("editors")
+    url = f"/admin/directory/license/{verified_prescriber.pk}/change/"
+    response = editor.post(url, license_form(verified_prescriber, provider=ben.pk), follow=True)
+    verified_prescriber.refresh_from_db()
+    assert verified_prescriber.provider == ben
+    assert (verified_prescriber.verified_on, verified_prescriber.verified_by) == (None, None)
+    assert "no longer verified" in response.content.decode()
+    # Ben now holds a prescribing credential, but nobody checked it for him.
+    [result] = client.get("/api/providers/", {"prescriber": "true"}).json()["results"]
+    assert result["name"] == "Ben Roe"
+    assert {"code": "MD", "state": "NY", "verified": False} in result["credentials"]
+    assert verified_names(client) == []
+
+
+@pytest.mark.parametrize("change", [{"credential_type": "PMHNP"}, {"jurisdiction": "NJ"}, {"number": "MD-2"}])
+def test_an_editor_changing_a_verified_licenses_credential_state_or_number_leaves_it_unverified(
+        staff_client, client, verified_prescriber, change):
+    from directory.models import CredentialType
+
+    if "credential_type" in change:
+        change = {"credential_type": CredentialType.objects.get(code=change["credential_type"]).pk}
+    url = f"/admin/directory/license/{verified_prescriber.pk}/change/"
+    assert staff_client("editors").post(url, license_form(verified_prescriber, **change)).status_code == 302
+    verified_prescriber.refresh_from_db()
+    assert (verified_prescriber.verified_on, verified_prescriber.verified_by) == (None, None)
+    assert verified_names(client) == []
+
+
+def test_an_editor_changing_only_the_expiry_keeps_the_verification(staff_client, client, verified_prescriber):
+    url = f"/admin/directory/license/{verified_prescriber.pk}/change/"
+    data = license_form(verified_prescriber, expires_on="2099-01-31")
+    page = staff_client("editors").post(url, data, follow=True).content.decode()
+    assert "no longer verified" not in page
+    verified_prescriber.refresh_from_db()
+    assert verified_prescriber.verified_on is not None
+    assert verified_names(client) == ["Ana Díaz"]
+
+
+@pytest.mark.parametrize("change", [{"credential_type": "PMHNP"}, {"jurisdiction": "NJ"}, {"number": "MD-2"}])
+def test_an_editor_changing_a_verified_license_on_the_provider_page_leaves_it_unverified(
+        staff_client, client, verified_prescriber, change):
+    from directory.models import CredentialType
+
+    ana = verified_prescriber.provider
+    fields = {"credential_type": verified_prescriber.credential_type_id, "jurisdiction": "NY", "number": "MD-1"}
+    if "credential_type" in change:
+        change = {"credential_type": CredentialType.objects.get(code=change["credential_type"]).pk}
+    fields.update(change)
+    data = provider_form(**{
+        "name": ana.name, "slug": ana.slug, "external_id": ana.external_id,
+        "licenses-INITIAL_FORMS": "1", "licenses-0-id": verified_prescriber.pk, "licenses-0-provider": ana.pk,
+        **{f"licenses-0-{name}": value for name, value in fields.items()},
+    })
+    response = staff_client("editors").post(f"/admin/directory/provider/{ana.pk}/change/", data, follow=True)
+    verified_prescriber.refresh_from_db()
+    assert (verified_prescriber.verified_on, verified_prescriber.verified_by) == (None, None)
+    assert verified_names(client) == []
+    assert "no longer verified" in response.content.decode()
+
+
+def test_a_verifier_who_corrects_a_number_and_gives_the_date_verifies_the_corrected_license(
+        staff_client, client, verified_prescriber, today):
+    url = f"/admin/directory/license/{verified_prescriber.pk}/change/"
+    data = license_form(verified_prescriber, number="MD-2", verified_on=today.isoformat())
+    assert staff_client("verifiers").post(url, data).status_code == 302
+    verified_prescriber.refresh_from_db()
+    assert (verified_prescriber.number, verified_prescriber.verified_on) == ("MD-2", today)
+    assert verified_prescriber.verified_by.username == "staff"
+    assert verified_names(client) == ["Ana Díaz"]
 
 
 def test_actions_publish_unpublish_and_mark_checked_today(admin_client, make_provider, today):

@@ -14,6 +14,7 @@ from directory.models import License, Office, Provider
 from openreferral import identifiers as ids
 from openreferral.export import export_directory
 from tests.test_hsds import SPEC, assert_valid_service, make_ana
+from tests.test_import_export import ESCAPES, RAW_CONTROL
 
 EXAMPLE = SPEC / "example_service_full.json"
 
@@ -321,3 +322,98 @@ def test_a_license_can_move_to_a_service_listed_before_the_one_that_gives_it_up(
     (tmp_path / "services.json").write_text(json.dumps([ana_service, cy_service]), encoding="utf-8")
     run(tmp_path)
     assert License.objects.get(number="MD-1").provider.name == "Ana Díaz"
+
+
+def test_a_verified_license_moved_to_another_service_comes_in_unverified(directory, tmp_path, client):
+    exported(tmp_path)
+    services = json.loads((tmp_path / "services.json").read_text(encoding="utf-8"))
+    [ana_service] = [s for s in services if s["name"] == "Ana Díaz"]
+    [cy_service] = [s for s in services if s["name"] == "Cy Lee"]
+    [license] = [a for a in cy_service["attributes"] if a.get("value", "").startswith("MD NY MD-1 (verified")]
+    cy_service["attributes"].remove(license)
+    ana_service["attributes"].append(license)
+    (tmp_path / "services.json").write_text(json.dumps([ana_service, cy_service]), encoding="utf-8")
+    output = run(tmp_path)
+    moved = License.objects.get(number="MD-1")
+    assert (moved.provider.name, moved.verified_on, moved.verified_by) == ("Ana Díaz", None, None)
+    assert "MD NY MD-1 now belongs to another provider, so it is no longer verified" in output
+    [ana] = client.get("/api/providers/", {"prescriber": "true", "state": "NY"}).json()["results"]
+    assert ana["name"] == "Ana Díaz"
+    assert {"code": "MD", "state": "NY", "verified": False} in ana["credentials"]
+
+
+# --- Hostile files ----------------------------------------------------------------------------------
+
+
+def schema_depth() -> int:
+    """How many objects and arrays deep the HSDS 3.0 schema lets a service nest (a definition used once a path)."""
+    schema = json.loads((SPEC / "service_with_definitions.json").read_text(encoding="utf-8"))
+
+    def resolve(node: dict) -> dict:
+        while "$ref" in node:
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def depth(node: dict, seen: frozenset) -> int:
+        node = resolve(node)
+        if node.get("type") == "array":
+            return 1 + depth(node.get("items", {}), seen)
+        if node.get("type") == "object" or "properties" in node:
+            children = [depth(child, seen | {id(resolve(child))}) for child in node.get("properties", {}).values()
+                        if id(resolve(child)) not in seen]
+            return 1 + max(children, default=0)
+        return 0
+
+    return depth(schema, frozenset())
+
+
+def nested_service(depth: int) -> dict:
+    """A service whose data nests depth objects deep (the service itself is the first)."""
+    service = {"id": ids.stable_id("deep"), "name": "Dee Example", "status": "active"}
+    inner = service
+    for _ in range(depth - 1):
+        inner["extras"] = {}
+        inner = inner["extras"]
+    return service
+
+
+def test_a_page_of_services_as_deep_as_the_schema_allows_imports(taxonomy):
+    assert schema_depth() == 16
+    run(write({"contents": [nested_service(schema_depth())]}))
+    assert Provider.objects.count() == 1
+
+
+def test_a_file_nested_deeper_than_the_schema_allows_is_refused_naming_the_file(taxonomy):
+    path = write({"contents": [nested_service(schema_depth() + 1)]})
+    with pytest.raises(CommandError) as error:
+        run(path)
+    assert f"{path}: nested more than 18 levels deep" in str(error.value)
+    assert Provider.objects.count() == 0
+
+
+def test_a_file_nested_a_hundred_thousand_levels_deep_is_refused_with_a_message_not_a_traceback(taxonomy, tmp_path):
+    (tmp_path / "services.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        run(tmp_path)
+    assert f"{tmp_path / 'services.json'}: nested more than 18 levels deep" in str(error.value)
+    assert Provider.objects.count() == 0
+
+
+def test_control_characters_in_a_service_are_not_stored_nor_printed(taxonomy):
+    service = {"id": ids.stable_id("esc"), "name": f"Dee{ESCAPES} Example", "status": "active",
+               "description": f"Line one\nline\ttwo{ESCAPES}", "phones": [{"number": "512-555-0100\x1b[0m"}],
+               "schedules": [ESCAPES]}
+    output = run(write(service))
+    provider = Provider.objects.get()
+    assert (provider.name, provider.phone) == ("Dee[2J]0;owned31m Example", "512-555-0100[0m")
+    assert provider.bio == "Line one\nline\ttwo[2J]0;owned31m"
+    assert f"Dee[2J]0;owned31m Example ({ids.stable_id('esc')})" in output
+    assert "schedules = " in output and not RAW_CONTROL.search(output)
+
+
+def test_a_refusal_naming_a_stored_provider_never_prints_raw_control_characters(make_provider):
+    make_provider(f"Eve{ESCAPES} Holder", licenses=[("LCSW", "TX", "555")], external_id="other")
+    with pytest.raises(CommandError) as error:
+        run(write(license_service("LCSW TX 555 (not verified)")))
+    assert "license LCSW TX 555 belongs to Eve\\x1b[2J" in str(error.value)
+    assert not RAW_CONTROL.search(str(error.value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -208,6 +209,23 @@ def test_a_license_can_move_between_two_providers_the_file_lists(tmp_path, taxon
     assert License.objects.get(number="12345").provider.external_id == "src-002"
 
 
+def test_a_verified_license_moved_to_another_provider_in_the_file_comes_in_unverified(
+        tmp_path, client, make_provider, django_user_model):
+    make_provider("Ana Díaz", external_id="src-001", licenses=[("MD", "NY", "MD-1")])
+    make_provider("Ben Roe", external_id="src-002", licenses=[])
+    staff = django_user_model.objects.create_user("verifier")
+    License.objects.update(verified_on=datetime.date(2026, 3, 3), verified_by=staff)
+    rows = list(csv.DictReader(io.StringIO(exported(tmp_path))))
+    assert rows[0]["credentials"] == "MD:NY:MD-1:verified"
+    rows[0]["credentials"], rows[1]["credentials"] = "", "MD:NY:MD-1:verified"
+    out, _ = run("import_providers", write(tmp_path / "moved.csv", rows))
+    license = License.objects.get(number="MD-1")
+    assert (license.provider.name, license.verified_on, license.verified_by) == ("Ben Roe", None, None)
+    assert "MD:NY:MD-1 now belongs to another provider, so it is no longer verified" in out
+    [ben] = client.get("/api/providers/", {"prescriber": "true"}).json()["results"]
+    assert ben["credentials"] == [{"code": "MD", "state": "NY", "verified": False}]
+
+
 # --- Updating -------------------------------------------------------------------------------
 
 
@@ -327,6 +345,87 @@ def test_an_empty_database_exports_a_header_that_imports_as_nothing(tmp_path, ta
     assert text == ",".join(COLUMNS) + "\n"
     out, _ = run("import_providers", tmp_path / "export.csv")
     assert "Created 0 and updated 0 providers." in out
+
+
+# --- Cells a spreadsheet would run ---------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def saved_text(provider: Provider) -> tuple:
+    office = provider.offices.get()
+    return (provider.name, provider.practice_name, provider.bio, provider.pronouns, office.address, office.city)
+
+
+def exported_rows(tmp_path: Path) -> list[dict[str, str]]:
+    run("export_providers", tmp_path / "export.csv")
+    with open(tmp_path / "export.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS, ids=["=", "+", "-", "@", "tab", "carriage return"])
+def test_a_cell_a_spreadsheet_would_run_is_exported_behind_an_apostrophe_and_imports_unchanged(
+        tmp_path, make_provider, start):
+    formula = f'{start}cmd|" /C calc"!A0'
+    # Tab and carriage return survive only in long text (the bio); short text is a single clean line.
+    short = formula if start not in "\t\r" else "Ana"
+    make_provider(short, external_id="src-1", practice_name=short, bio=formula, pronouns=short,
+                  offices=[{"address": short, "city": short, "jurisdiction": "TX"}])
+    before = saved_text(Provider.objects.get())
+    [row] = exported_rows(tmp_path)
+    assert row["bio"] == "'" + formula
+    assert not [cell for cell in row.values() if cell.startswith(tuple(FORMULA_STARTS))]
+
+    Provider.objects.all().delete()
+    run("import_providers", tmp_path / "export.csv")
+    assert saved_text(Provider.objects.get()) == before
+    assert exported_rows(tmp_path) == [row]
+
+
+@pytest.mark.parametrize("value", ["'Quoted'", "''Twice", "'=SUM(1)", "'-", "'"])
+def test_a_value_that_really_begins_with_an_apostrophe_survives_export_and_import(tmp_path, make_provider, value):
+    make_provider(value, external_id="src-1", practice_name=value, bio=value, pronouns=value,
+                  offices=[{"address": value, "city": value, "jurisdiction": "TX"}])
+    before = saved_text(Provider.objects.get())
+    [row] = exported_rows(tmp_path)
+    assert row["name"] == "'" + value
+
+    Provider.objects.all().delete()
+    run("import_providers", tmp_path / "export.csv")
+    assert saved_text(Provider.objects.get()) == before
+
+
+def test_an_apostrophe_a_person_typed_before_ordinary_text_is_kept(tmp_path, taxonomy):
+    run("import_providers", write(tmp_path / "p.csv", [{"external_id": "x-1", "name": "'Ana", "bio": "'=1+1"}],
+                                  columns=["external_id", "name", "bio"]))
+    provider = Provider.objects.get()
+    assert (provider.name, provider.bio) == ("'Ana", "=1+1")
+
+
+# --- Control characters --------------------------------------------------------------------------
+
+# Clear the screen, retitle the terminal (ended by a bell), and the one-byte (C1) control sequence introducer.
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x9b31m"
+# Any control character but the newline and tab that separate what a command prints.
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def test_control_characters_are_not_stored_but_a_bios_line_breaks_and_tabs_are(tmp_path, taxonomy):
+    row = {**BEN, "name": f"Ben{ESCAPES} Roe", "practice_name": "\x1bRoe Practice", "city": "Austin\x1b[0m",
+           "state": "TX", "bio": f"Line one\r\nline\ttwo{ESCAPES}"}
+    run("import_providers", write(tmp_path / "p.csv", [row]))
+    ben = Provider.objects.get()
+    assert (ben.name, ben.practice_name, ben.offices.get().city) == ("Ben[2J]0;owned31m Roe", "Roe Practice",
+                                                                      "Austin[0m")
+    assert ben.bio == "Line one\r\nline\ttwo[2J]0;owned31m"
+
+
+def test_problems_naming_what_is_already_stored_never_print_raw_control_characters(tmp_path, make_provider):
+    make_provider(f"Dee{ESCAPES} Holder", licenses=[("LCSW", "TX", "12345")], external_id="other-9")
+    stderr = failing_import(write(tmp_path / "p.csv", [ANA]))
+    assert "already belongs to another provider, Dee\\x1b[2J\\x1b]0;owned\\x07\\x9b31m Holder" in stderr
+    assert not RAW_CONTROL.search(stderr)
 
 
 # --- Malformed files ----------------------------------------------------------------------------

@@ -93,3 +93,65 @@ def test_lowest_fee_is_the_sliding_scale_floor_else_the_standard_fee(make_provid
     unknown = make_provider("C")
     assert (sliding.lowest_fee, standard.lowest_fee, unknown.lowest_fee) == (Decimal("40"), Decimal("150"), None)
     assert list(Provider.objects.affordable(Decimal("100")).values_list("name", flat=True)) == ["A"]
+
+
+# --- A verification belongs to the license as it was checked ------------------------------------------------
+
+
+@pytest.fixture
+def verified(make_provider, django_user_model, today):
+    """Ana's LCSW TX V-1, verified by a verifier today; Ben, with no license."""
+    make_provider("Ana", licenses=[("LCSW", "TX", "V-1")])
+    make_provider("Ben", licenses=[])
+    License.objects.update(verified_on=today, verified_by=django_user_model.objects.create_user("verifier"))
+    return License.objects.get()
+
+
+def _verification(license_: License) -> tuple:
+    license_.refresh_from_db()
+    return license_.verified_on, license_.verified_by_id
+
+
+@pytest.mark.parametrize("change", ["provider", "credential_type", "jurisdiction", "number"])
+def test_saving_a_license_for_another_provider_credential_state_or_number_clears_its_verification(verified, change):
+    new = {"provider": Provider.objects.get(name="Ben"), "credential_type": CredentialType.objects.get(code="MD"),
+           "jurisdiction": "NY", "number": "V-2"}
+    setattr(verified, change, new[change])
+    verified.save()
+    assert _verification(verified) == (None, None)
+
+
+def test_saving_a_license_with_the_same_provider_and_number_keeps_its_verification(verified, today):
+    verified.expires_on = today.replace(year=today.year + 2)
+    verified.save()
+    assert _verification(verified)[0] == today
+    verified.save(update_fields=["number"])
+    assert _verification(verified)[0] == today
+
+
+def test_a_save_of_only_the_number_still_clears_the_verification(verified):
+    verified.number = "V-2"
+    verified.save(update_fields=["number"])
+    assert _verification(verified) == (None, None)
+
+
+@pytest.mark.parametrize("change", ["provider", "credential_type", "jurisdiction", "number"])
+def test_an_update_that_moves_a_license_clears_its_verification(verified, change):
+    new = {"provider": Provider.objects.get(name="Ben"), "credential_type": CredentialType.objects.get(code="MD"),
+           "jurisdiction": "NY", "number": "V-2"}
+    License.objects.filter(pk=verified.pk).update(**{change: new[change]})
+    assert _verification(verified) == (None, None)
+
+
+def test_an_update_that_leaves_the_provider_as_it_was_keeps_the_verification(verified, today):
+    License.objects.update(provider=verified.provider, jurisdiction="TX")
+    License.objects.update(expires_on=today)
+    assert _verification(verified)[0] == today
+
+
+def test_a_bulk_update_of_numbers_clears_only_the_licenses_it_changes(verified, make_provider, today):
+    other = make_provider("Cy", licenses=[("LPC", "TX", "C-1", today)]).licenses.get()
+    verified.number, other.number = "V-2", "C-1"
+    License.objects.bulk_update([verified, other], ["number"])
+    assert _verification(verified) == (None, None)
+    assert _verification(other)[0] == today

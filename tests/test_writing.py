@@ -199,6 +199,18 @@ def test_an_hsds_import_takes_as_many_queries_for_many_services_as_for_a_few(tmp
     assert Provider.objects.count() == 30
 
 
+def test_control_characters_are_never_written_whatever_the_source(taxonomy):
+    record = ana(values={"name": "Ana\x1b[2J Díaz", "bio": "One\r\ntwo\tthree\x07", "phone": "\x9b512-555-0100"},
+                 licenses=[LicenseRecord("LCSW", "TX", "123\x1b45")],
+                 offices=[OfficeRecord("100 Congress Ave\x1b[0m", "Austin\x00", "TX", "78701")])
+    write_providers([record])
+    provider = Provider.objects.get()
+    assert (provider.name, provider.bio, provider.phone) == ("Ana[2J Díaz", "One\r\ntwo\tthree", "512-555-0100")
+    assert provider.licenses.get().number == "12345"
+    office = provider.offices.get()
+    assert (office.address, office.city) == ("100 Congress Ave[0m", "Austin")
+
+
 # --- One verification rule, whichever import the file comes through ----------------------------------
 
 

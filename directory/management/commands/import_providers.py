@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from directory.csv_io import InvalidFile, import_file
+from directory.writing import for_terminal
 
 
 class Command(BaseCommand):
@@ -20,13 +21,16 @@ class Command(BaseCommand):
             result = import_file(file, dry_run=dry_run)
         except InvalidFile as error:
             for problem in error.problems:
-                self.stderr.write(problem)
+                self.stderr.write(for_terminal(problem))
             count = len(error.problems)
             raise CommandError(
-                f"Nothing was imported: {count} problem{'s' if count != 1 else ''} in {file}."
+                f"Nothing was imported: {count} problem{'s' if count != 1 else ''} in {for_terminal(file)}."
             ) from error
         if dry_run:
             self.stdout.write(f"Dry run, nothing written: would create {result.created} and update "
                               f"{result.updated} providers.")
         else:
             self.stdout.write(f"Created {result.created} and updated {result.updated} providers.")
+        for key in result.unverified:
+            self.stdout.write(f"License {':'.join(key)} now belongs to another provider, so it is no longer "
+                              "verified: a verifier needs to check it again.")

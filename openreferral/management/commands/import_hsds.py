@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from directory.writing import for_terminal
 from openreferral.importer import ImportFailed, import_services, read_files
 
 
@@ -26,8 +27,9 @@ class Command(BaseCommand):
             services, organizations = read_files(path)
             report = import_services(services, organizations, publish=not unpublished, dry_run=dry_run)
         except ImportFailed as exc:
-            raise CommandError("Nothing was imported:\n" + "\n".join(f"  {e}" for e in exc.errors)) from exc
+            errors = "\n".join(f"  {for_terminal(error)}" for error in exc.errors)
+            raise CommandError(f"Nothing was imported:\n{errors}") from exc
         lines = report.lines()
         if dry_run:
             lines[0] = "Dry run, nothing written: would be " + lines[0]
-        self.stdout.write("\n".join(lines))
+        self.stdout.write("\n".join(for_terminal(line) for line in lines))
