@@ -54,7 +54,8 @@ def test_the_page_lists_published_providers_as_cards(client, make_provider, toda
 
 
 def test_a_card_says_when_a_fee_is_not_listed_and_a_profile_is_out_of_date(client, make_provider, today):
-    make_provider("Ben Roe", accepting_new_clients=False, accepting_confirmed=today, last_verified=today - datetime.timedelta(days=400))
+    make_provider("Ben Roe", accepting_new_clients=False, accepting_confirmed=today,
+                  last_verified=today - datetime.timedelta(days=400))
     page = text(client.get("/providers/"))
     assert "Fee not listed" in page
     assert "Not accepting new clients" in page
