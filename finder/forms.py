@@ -69,6 +69,8 @@ class MatchForm(forms.Form):
     )
     insurance = forms.ChoiceField(required=False, label="Insurance plan")
     prescriber = yes_no("I need someone who can prescribe medication")
+    evenings = yes_no("I need evening appointments")
+    weekends = yes_no("I need weekend appointments")
     language = forms.ChoiceField(required=False, label="Language")
     gender = GENDER.field(GENDER.label)
     gender_required = yes_no("Only a provider of this gender")
@@ -132,6 +134,8 @@ class MatchForm(forms.Form):
             gender=data.get("gender") or "",
             gender_required=bool(data.get("gender_required")) and bool(data.get("gender")),
             prescriber=bool(data.get("prescriber")),
+            evenings=bool(data.get("evenings")),
+            weekends=bool(data.get("weekends")),
             modalities=tuple(data.get("modality") or []),
             crisis=bool(data.get("crisis")),
             limit=data.get("limit") or 20,

@@ -91,6 +91,8 @@ class Answers:
     gender: str = ""
     gender_required: bool = False  # only providers of that gender (contract section 5)
     prescriber: bool = False
+    evenings: bool = False  # needs evening hours (with weekends too: either will do)
+    weekends: bool = False
     modalities: tuple[str, ...] = ()
     crisis: bool = False
     limit: int = 20
@@ -123,6 +125,8 @@ class Answers:
             pairs.append(("budget", format(self.budget.normalize(), "f")))
         pairs += [("gender_required", "true")] if self.gender_required else []
         pairs += [("prescriber", "true")] if self.prescriber else []
+        pairs += [("evenings", "true")] if self.evenings else []
+        pairs += [("weekends", "true")] if self.weekends else []
         pairs += [("modality", slug) for slug in self.modalities]
         if self.limit != 20:
             pairs.append(("limit", str(self.limit)))
@@ -202,7 +206,8 @@ class MatchResult:
 def criteria(answers: Answers) -> Criteria:
     """The contract's hard rules for these answers, as the search's declared rules (directory.search.rules):
     accepting new clients, licensed where the person is, a way to meet them, within budget or insurance,
-    their language and age group, and a prescriber licensed there when they need one."""
+    their language and age group, a prescriber licensed there when they need one, and evening or weekend hours
+    when they need them."""
     taxonomy = snapshot()
     values = {
         "accepting": True,
@@ -228,6 +233,11 @@ def criteria(answers: Answers) -> Criteria:
         affordable["insurance"] = taxonomy.chosen("insurance", [answers.insurance])
     if affordable:
         any_of.append(affordable)
+    hours = {name: True for name in ("evenings", "weekends") if getattr(answers, name)}
+    if len(hours) == 1:
+        values.update(hours)
+    elif hours:
+        any_of.append(hours)  # outside working hours: either will do
     extra = [(GENDER, answers.gender)] if answers.gender_required else []
     return Criteria(values, any_of, extra)
 
@@ -425,6 +435,11 @@ def explain(provider: Provider, answers: Answers, steps: NextSteps,
         })
         reasons.append(f"Can prescribe medication in {jurisdiction_name(where)} ({', '.join(prescribing)})" if where
                        else f"Can prescribe medication ({', '.join(prescribing)})")
+    asked_hours = ((answers.evenings, provider.evenings, "in the evening"),
+                   (answers.weekends, provider.weekends, "at weekends"))
+    hours = [words for asked, offered, words in asked_hours if asked and offered]
+    if hours:
+        reasons.append(f"Sees clients {join_words(hours)}, as you asked")
     if answers.language:
         reasons.append(f"Speaks {taxonomy.names('language').get(answers.language, answers.language)}")
     if answers.age_group:
@@ -460,6 +475,7 @@ RELAXATIONS: list[tuple[str, str, dict]] = [
     ("language", "Any language", {"language": ""}),
     ("age_group", "Any age group", {"age_group": ""}),
     ("prescriber", "Include providers who do not prescribe", {"prescriber": False}),
+    ("hours", "Any hours", {"evenings": False, "weekends": False}),
     ("gender_required", "Any gender", {"gender_required": False}),
 ]
 

@@ -63,3 +63,20 @@ def test_evening_and_weekend_hours_are_search_filters_and_shown(client, make_pro
 def test_a_provider_cannot_be_accepting_and_on_a_waitlist(make_provider):
     with transaction.atomic(), pytest.raises(IntegrityError):
         make_provider("Both", accepting_new_clients=True, waitlist_weeks=3)
+
+
+def test_the_fit_finder_can_require_evening_or_weekend_hours(client, make_provider):
+    make_provider("Evenings", telehealth=True, evenings=True)
+    make_provider("Weekends", telehealth=True, weekends=True)
+    make_provider("Days", telehealth=True, weekday_daytime=True)
+
+    def found(**answers) -> list[str]:
+        return sorted(r["name"] for r in client.get("/api/match/", {"state": "TX", **answers}).json()["results"])
+
+    assert found(evenings="true") == ["Evenings"]
+    assert found(weekends="true") == ["Weekends"]
+    assert found(evenings="true", weekends="true") == ["Evenings", "Weekends"]  # either will do
+    body = client.get("/api/match/", {"state": "TX", "evenings": "true"}).json()
+    assert "Sees clients in the evening, as you asked" in body["results"][0]["reasons"]
+    page = client.get("/match/", {"state": "TX", "evenings": "true"}).content.decode()
+    assert "I need evening appointments" in page and "Evenings" in page and "Days</" not in page
