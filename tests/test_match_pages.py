@@ -46,6 +46,16 @@ def test_crisis_answers_lead_with_988_before_any_provider(client, two_providers)
     assert main.index("You do not have to go through this alone") < main.index("<h1")
 
 
+def test_the_crisis_first_block_lists_every_crisis_line_with_links_to_call_and_text(client, two_providers):
+    page = client.get("/match/", {"crisis": "true", "state": "QC"}).content.decode()
+    first = page[page.index('<section class="notice crisis crisis-first"'):page.index("<h1")]
+    assert first.index('href="tel:988">Call 988</a>') < first.index("Veterans Crisis Line")
+    assert 'href="sms:988">Text 988</a>' in first
+    for words in ["9-8-8 Suicide Crisis Helpline", 'href="tel:18662773553"', 'href="sms:741741?body=HOME"',
+                  'href="sms:678678?body=START"', 'href="sms:838255"', 'href="tel:911"']:
+        assert words in first, words
+
+
 def test_invalid_answers_are_explained_beside_the_questions(client, taxonomy):
     response = client.get("/match/", {"budget": "lots", "zip": "1234", "concern": "sadness", "radius": "900"})
     page = response.content.decode()
