@@ -89,7 +89,8 @@ def test_every_public_page_is_accessible_keyboard_usable_and_stays_on_this_site(
     path = path_of(path)
     response = demo_site.open(path)
     assert response.status == 200, path
-    assert page.locator('.crisis-banner a[href="tel:988"]').is_visible(), f"{path}: no 988 link"
+    assert page.locator('.crisis-banner a[href="tel:988"]').is_visible(), f"{path}: no link to call 988"
+    assert page.locator('.crisis-banner a[href="sms:988"]').is_visible(), f"{path}: no link to text 988"
     if heading:
         assert page.get_by_role("heading", level=1).inner_text() == heading
     accessible(page)
@@ -117,6 +118,62 @@ def test_a_phone_sized_screen_keeps_the_crisis_line_and_the_content_readable(dem
         )
         assert overflow <= 1, f"{path} scrolls sideways on a phone"
         accessible(demo_site.page)
+
+
+CALL_988 = '.crisis-banner a[href="tel:988"]'
+TEXT_988 = '.crisis-banner a[href="sms:988"]'
+UNCOVERED = """(selector) => {
+    const link = document.querySelector(selector);
+    const box = link.getBoundingClientRect();
+    const inView = box.top >= 0 && box.bottom <= innerHeight && box.left >= 0 && box.right <= innerWidth;
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return inView && hit !== null && hit.closest("a") === link;
+}"""
+
+
+def test_on_a_phone_988_is_a_thumb_sized_button_still_one_tap_away_halfway_down_a_long_page(demo_site, accessible):
+    page = demo_site.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ["/providers/", GUIDE, "/match/"]:
+        demo_site.open(path)
+        for selector in (CALL_988, TEXT_988):
+            box = page.locator(selector).bounding_box()
+            assert box["width"] >= 44 and box["height"] >= 44, f"{path}: {selector} is {box}"
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height > 3 * 844, f"{path} is not a long page ({height} px)"
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
+        assert page.evaluate("scrollY") > 844
+        for selector in (CALL_988, TEXT_988):
+            assert page.evaluate(UNCOVERED, selector), f"{path}: {selector} is off screen or covered halfway down"
+            page.locator(selector).click(trial=True)  # Playwright's own check that a tap would reach it
+        accessible(page)
+
+
+def test_the_crisis_bar_never_covers_the_element_the_keyboard_is_on_nor_a_linked_heading(demo_site):
+    page = demo_site.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    demo_site.open("/providers/?state=TX")
+    bar = page.locator(".crisis-banner")
+    covered = []
+    for key in ["Tab"] * 80 + ["Shift+Tab"] * 40:  # down the page, then back up: focus comes in from the top
+        page.keyboard.press(key)
+        focused = page.evaluate(
+            """() => { const e = document.activeElement, r = e.getBoundingClientRect();
+                       if (e === document.body) return null;
+                       // The top edge of what has focus (or of its label): is it what a click there reaches?
+                       const hit = document.elementFromPoint(r.left + Math.min(r.width / 2, 20), r.top + 2);
+                       const label = e.closest("label");
+                       return {key: e.outerHTML.slice(0, 60), onTop: hit !== null && (e.contains(hit) ||
+                               hit.contains(e) || (label !== null && label.contains(hit)))}; }"""
+        )
+        if focused and not focused["onTop"]:
+            covered.append(focused["key"])
+    assert page.evaluate("scrollY") > 844, "the keyboard never went down the page"
+    assert covered == [], f"the crisis bar covers {covered}"
+    demo_site.open(GUIDE)
+    page.get_by_role("navigation", name="On this page").get_by_role("link", name="Approaches to Therapy").click()
+    heading = page.locator("#guide-approaches-to-therapy")
+    assert heading.bounding_box()["y"] >= bar.bounding_box()["height"] - 1
 
 
 def test_the_skip_link_is_the_first_stop_for_the_keyboard_and_moves_focus_to_the_content(demo_site):

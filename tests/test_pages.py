@@ -30,10 +30,13 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.django_db
-def test_every_page_shows_the_988_lifeline(client, resources):
-    for path in ["/", "/resources/", "/no-such-page/"]:
+def test_every_page_shows_the_988_lifeline_to_call_or_text(client, resources):
+    for path in ["/", "/resources/", "/providers/", "/match/", "/guides/", "/modalities/", "/no-such-page/"]:
         page = client.get(path).content.decode()
-        assert 'href="tel:988"' in page, path
+        banner = page[page.index('<aside class="crisis-banner"'):page.index("</aside>")]
+        assert 'href="tel:988">Call 988</a>' in banner, path
+        assert 'href="sms:988">Text 988</a>' in banner, path
+        assert "Spanish: press 2, or text AYUDA" in banner, path
         assert "Suicide &amp; Crisis Lifeline" in page, path
 
 
