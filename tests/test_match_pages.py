@@ -29,6 +29,26 @@ def test_the_bare_page_asks_the_questions_and_shows_no_results(client, taxonomy)
     assert 'id="match-results-title"' not in page
 
 
+def test_the_questions_are_seven_numbered_steps_of_one_form_that_works_without_javascript(client, taxonomy):
+    page = client.get("/match/").content.decode()
+    assert page.count("<form") == 1
+    for number in range(1, 8):
+        assert f'data-step="{number}"' in page and f"Step {number} of 7" in page
+    # The step-by-step buttons wait for the script; without it the one button sends every answer.
+    for button in ("data-step-back hidden", "data-step-skip hidden", "data-step-next hidden"):
+        assert button in page
+    assert '<button type="submit" data-step-submit>Show providers who fit</button>' in page
+
+
+def test_every_choice_of_every_question_is_offered(client, taxonomy):
+    from finder.forms import MatchForm
+
+    page = client.get("/match/").content.decode()
+    for name in ("concern", "tried", "modality", "mode"):
+        for value, _ in MatchForm().fields[name].choices:
+            assert f'name="{name}" value="{value}"' in page, (name, value)
+
+
 def test_answers_give_ranked_results_with_reasons(client, two_providers):
     answers = {"concern": "depression", "tried": "cbt", "state": "TX", "budget": "50"}
     page = client.get("/match/", answers).content.decode()
