@@ -458,6 +458,25 @@ def test_a_fit_finder_address_opens_on_its_results_with_the_questions_folded_and
     assert page.get_by_label("Most you can pay per session ($)").input_value() == "50"
 
 
+def test_back_and_forward_after_the_results_bring_back_whole_pages(site, match_providers):
+    page = site.page
+    site.open("/match/")
+    page.get_by_label("I am in crisis or thinking about suicide right now").check()
+    for _ in range(6):
+        press(page, "Next")
+    press(page, "Show providers who fit")
+    page.get_by_role("heading", name="You do not have to go through this alone").wait_for()
+    page.go_back()
+    page.wait_for_url(re.compile(r"/match/$"))
+    page.locator(".step-title").filter(visible=True).wait_for()
+    assert shown_step(page) == "Step 1 of 7 Are you safe right now?"
+    page.go_forward()
+    page.wait_for_url(re.compile(r"crisis=true"))
+    page.locator("#match-questions > summary", has_text="Change your answers").wait_for()
+    assert page.get_by_role("heading", level=1).inner_text() == "Find a provider who fits"
+    assert page.get_by_role("heading", name="You do not have to go through this alone").is_visible()
+
+
 def test_with_a_wrong_answer_the_fit_finder_opens_on_the_step_that_has_it(site, accessible, match_providers):
     page = site.page
     site.open("/match/?concern=depression&budget=lots")
