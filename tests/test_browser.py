@@ -89,7 +89,8 @@ def test_every_public_page_is_accessible_keyboard_usable_and_stays_on_this_site(
     path = path_of(path)
     response = demo_site.open(path)
     assert response.status == 200, path
-    assert page.locator('.crisis-banner a[href="tel:988"]').is_visible(), f"{path}: no 988 link"
+    assert page.locator('.crisis-banner a[href="tel:988"]').is_visible(), f"{path}: no link to call 988"
+    assert page.locator('.crisis-banner a[href="sms:988"]').is_visible(), f"{path}: no link to text 988"
     if heading:
         assert page.get_by_role("heading", level=1).inner_text() == heading
     accessible(page)
@@ -117,6 +118,62 @@ def test_a_phone_sized_screen_keeps_the_crisis_line_and_the_content_readable(dem
         )
         assert overflow <= 1, f"{path} scrolls sideways on a phone"
         accessible(demo_site.page)
+
+
+CALL_988 = '.crisis-banner a[href="tel:988"]'
+TEXT_988 = '.crisis-banner a[href="sms:988"]'
+UNCOVERED = """(selector) => {
+    const link = document.querySelector(selector);
+    const box = link.getBoundingClientRect();
+    const inView = box.top >= 0 && box.bottom <= innerHeight && box.left >= 0 && box.right <= innerWidth;
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return inView && hit !== null && hit.closest("a") === link;
+}"""
+
+
+def test_on_a_phone_988_is_a_thumb_sized_button_still_one_tap_away_halfway_down_a_long_page(demo_site, accessible):
+    page = demo_site.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ["/providers/", GUIDE, "/match/?concern=depression&state=CA"]:
+        demo_site.open(path)
+        for selector in (CALL_988, TEXT_988):
+            box = page.locator(selector).bounding_box()
+            assert box["width"] >= 44 and box["height"] >= 44, f"{path}: {selector} is {box}"
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height > 3 * 844, f"{path} is not a long page ({height} px)"
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight / 2)")
+        assert page.evaluate("scrollY") > 844
+        for selector in (CALL_988, TEXT_988):
+            assert page.evaluate(UNCOVERED, selector), f"{path}: {selector} is off screen or covered halfway down"
+            page.locator(selector).click(trial=True)  # Playwright's own check that a tap would reach it
+        accessible(page)
+
+
+def test_the_crisis_bar_never_covers_the_element_the_keyboard_is_on_nor_a_linked_heading(demo_site):
+    page = demo_site.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    demo_site.open("/providers/?state=TX")
+    bar = page.locator(".crisis-banner")
+    covered = []
+    for key in ["Tab"] * 80 + ["Shift+Tab"] * 40:  # down the page, then back up: focus comes in from the top
+        page.keyboard.press(key)
+        focused = page.evaluate(
+            """() => { const e = document.activeElement, r = e.getBoundingClientRect();
+                       if (e === document.body) return null;
+                       // The top edge of what has focus (or of its label): is it what a click there reaches?
+                       const hit = document.elementFromPoint(r.left + Math.min(r.width / 2, 20), r.top + 2);
+                       const label = e.closest("label");
+                       return {key: e.outerHTML.slice(0, 60), onTop: hit !== null && (e.contains(hit) ||
+                               hit.contains(e) || (label !== null && label.contains(hit)))}; }"""
+        )
+        if focused and not focused["onTop"]:
+            covered.append(focused["key"])
+    assert page.evaluate("scrollY") > 844, "the keyboard never went down the page"
+    assert covered == [], f"the crisis bar covers {covered}"
+    demo_site.open(GUIDE)
+    page.get_by_role("navigation", name="On this page").get_by_role("link", name="Approaches to Therapy").click()
+    heading = page.locator("#guide-approaches-to-therapy")
+    assert heading.bounding_box()["y"] >= bar.bounding_box()["height"] - 1
 
 
 def test_the_skip_link_is_the_first_stop_for_the_keyboard_and_moves_focus_to_the_content(demo_site):
@@ -297,7 +354,31 @@ def match_providers(make_provider, resources, today):
     make_provider("Ben Roe", licenses=[("LPC", "TX")], telehealth=True, modalities=["cbt"], standard_fee=90)
 
 
+STEP_TITLES = [
+    "Are you safe right now?", "What brings you here?", "What have you tried that did not help?",
+    "Where you are and how you would like to meet", "What you can pay", "Who you would like to see",
+    "Approaches you would like",
+]
+
+
+def shown_step(page) -> str:
+    """The heading of the step on screen, e.g. "Step 2 of 7 What brings you here?"."""
+    titles = page.locator(".step-title").filter(visible=True)
+    assert titles.count() == 1, titles.all_inner_texts()
+    return " ".join(titles.inner_text().split())
+
+
+def progress_of(page) -> tuple[str, str | None]:
+    bar = page.locator("[data-step-progress] progress")
+    return bar.evaluate("e => e.value + ' of ' + e.max"), bar.get_attribute("aria-valuetext")
+
+
+def press(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+
+
 def answer_questions(page) -> None:
+    """Every step on one page, as without JavaScript."""
     page.get_by_label("Depression", exact=True).check()
     page.locator("#id_tried").get_by_label("Cognitive Behavioral Therapy (CBT)").check()
     page.get_by_label("State or province").select_option("TX")
@@ -305,33 +386,161 @@ def answer_questions(page) -> None:
     page.get_by_role("button", name="Show providers who fit").click()
 
 
-def test_the_fit_finder_from_first_question_to_results(site, accessible, match_providers):
+def test_the_fit_finder_one_step_at_a_time_from_first_question_to_results(site, accessible, match_providers):
+    page = site.page
     site.open("/match/")
-    accessible(site.page)
-    answer_questions(site.page)
-    results = site.page.locator("#match-results")
+    assert shown_step(page) == "Step 1 of 7 Are you safe right now?"
+    assert progress_of(page) == ("1 of 7", "Step 1 of 7")
+    assert page.get_by_role("progressbar", name="Your progress through the questions").is_visible()
+    assert not page.get_by_role("button", name="Back").is_visible()
+    assert not page.get_by_role("button", name="Show providers who fit").is_visible()
+    accessible(page)
+
+    press(page, "Next")
+    assert shown_step(page) == "Step 2 of 7 What brings you here?"
+    assert progress_of(page) == ("2 of 7", "Step 2 of 7")
+    # The keyboard and a screen reader start the new step at its question.
+    assert page.evaluate("document.activeElement.className") == "step-title"
+    page.get_by_label("Depression", exact=True).check()
+    press(page, "Next")
+    assert shown_step(page) == "Step 3 of 7 What have you tried that did not help?"
+    page.locator("#id_tried").get_by_label("Cognitive Behavioral Therapy (CBT)").check()
+    press(page, "Back")
+    assert shown_step(page) == "Step 2 of 7 What brings you here?"
+    assert page.get_by_label("Depression", exact=True).is_checked()
+    press(page, "Next")
+    press(page, "Next")
+    assert shown_step(page) == "Step 4 of 7 Where you are and how you would like to meet"
+    accessible(page)  # a step in the middle
+    page.get_by_label("State or province").select_option("TX")
+    press(page, "Next")
+
+    # Enter in a field moves on to the next step; it does not send half the answers.
+    page.get_by_label("Most you can pay per session ($)").fill("50")
+    page.get_by_label("Most you can pay per session ($)").press("Enter")
+    assert shown_step(page) == "Step 6 of 7 Who you would like to see"
+    assert urlparse(page.url).query == ""
+    # Skip leaves the step unanswered.
+    page.get_by_label("I need someone who can prescribe medication").check()
+    press(page, "Skip this step")
+    assert shown_step(page) == "Step 7 of 7 Approaches you would like"
+    assert progress_of(page) == ("7 of 7", "Step 7 of 7")
+    assert not page.get_by_label("I need someone who can prescribe medication").is_checked()
+    assert not page.get_by_role("button", name="Next").is_visible()
+    accessible(page)
+
+    press(page, "Show providers who fit")
+    results = page.locator("#match-results")
     results.get_by_role("heading", name="1 provider who can see you").wait_for()
     assert "Offers ACT, an alternative to CBT, which you said did not help" in results.inner_text()
     assert "Ben Roe" not in results.inner_text()
-    assert "concern=depression" in site.page.url  # htmx keeps the address in step, so it can be bookmarked
-    accessible(site.page)
+    query = query_of(page)  # htmx keeps the address in step, so it can be bookmarked
+    assert (query["concern"], query["tried"], query["state"], query["budget"]) == (["depression"], ["cbt"], ["TX"],
+                                                                                   ["50"])
+    assert "prescriber" not in query
+    # The questions fold away under "Change your answers"; the keyboard is at the results.
+    assert not page.locator("#match-questions").evaluate("e => e.open")
+    assert page.locator("#match-questions > summary").inner_text() == "Change your answers"
+    assert page.evaluate("document.activeElement.id") == "match-results-title"
+    accessible(page)
     assert site.foreign_requests() == []
+
+
+def test_a_fit_finder_address_opens_on_its_results_with_the_questions_folded_and_ready_at_step_one(
+    site, match_providers
+):
+    page = site.page
+    site.open("/match/?concern=depression&tried=cbt&state=TX&budget=50")
+    page.locator("#match-results").get_by_role("heading", name="1 provider who can see you").wait_for()
+    assert not page.locator(".step-title").first.is_visible()
+    page.get_by_text("Change your answers").click()
+    assert shown_step(page) == "Step 1 of 7 Are you safe right now?"
+    for _ in range(4):
+        press(page, "Next")
+    assert page.get_by_label("Most you can pay per session ($)").input_value() == "50"
+
+
+def test_back_and_forward_after_the_results_bring_back_whole_pages(site, match_providers):
+    page = site.page
+    site.open("/match/")
+    page.get_by_label("I am in crisis or thinking about suicide right now").check()
+    for _ in range(6):
+        press(page, "Next")
+    press(page, "Show providers who fit")
+    page.get_by_role("heading", name="You do not have to go through this alone").wait_for()
+    page.go_back()
+    page.wait_for_url(re.compile(r"/match/$"))
+    page.locator(".step-title").filter(visible=True).wait_for()
+    assert shown_step(page) == "Step 1 of 7 Are you safe right now?"
+    page.go_forward()
+    page.wait_for_url(re.compile(r"crisis=true"))
+    page.locator("#match-questions > summary", has_text="Change your answers").wait_for()
+    assert page.get_by_role("heading", level=1).inner_text() == "Find a provider who fits"
+    assert page.get_by_role("heading", name="You do not have to go through this alone").is_visible()
+
+
+def test_with_a_wrong_answer_the_fit_finder_opens_on_the_step_that_has_it(site, accessible, match_providers):
+    page = site.page
+    site.open("/match/?concern=depression&budget=lots")
+    assert page.get_by_role("alert").inner_text() == "Please check the answers marked below."
+    assert shown_step(page) == "Step 5 of 7 What you can pay"
+    assert page.get_by_text("Enter an amount in dollars, like 60.").is_visible()
+    accessible(page)
+
+
+def test_on_a_phone_each_step_of_the_fit_finder_fits_a_screen_or_two(site, match_providers):
+    page = site.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    site.open("/match/")
+    heights = []
+    for step in range(1, 8):
+        heights.append(page.locator(f"[data-step='{step}']").bounding_box()["height"])
+        if step < 7:
+            press(page, "Next")
+    page_height = page.evaluate("document.documentElement.scrollHeight")
+    assert max(heights) < 2 * 844, heights
+    assert page_height < 2.5 * 844, page_height
+
+
+def all_steps_show_as_one_form(page) -> None:
+    titles = [" ".join(t.split()) for t in page.locator(".step-title").all_inner_texts()]
+    assert titles == [f"Step {n} of 7 {title}" for n, title in enumerate(STEP_TITLES, start=1)]
+    assert all(step.is_visible() for step in page.locator("[data-step]").all())
+    for name in ("Back", "Skip this step", "Next"):
+        assert not page.get_by_role("button", name=name, exact=True).is_visible()
 
 
 def test_the_fit_finder_works_without_javascript(live_server, browser, match_providers):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server.url + "/match/")
+    all_steps_show_as_one_form(page)
     answer_questions(page)
     page.get_by_role("heading", name="1 provider who can see you").wait_for()
     assert "Sliding scale from $40 fits your $50 budget" in page.inner_text("#match-results")
+    query = query_of(page)
+    assert (query["concern"], query["tried"], query["state"], query["budget"]) == (["depression"], ["cbt"], ["TX"],
+                                                                                   ["50"])
     context.close()
+
+
+def test_without_its_scripts_the_fit_finder_is_accessible(site, accessible, match_providers):
+    """axe-core runs inside the page, so this page keeps JavaScript but loads none of the site's scripts."""
+    site.page.route("**/*.js", lambda route: route.abort())
+    site.open("/match/")
+    all_steps_show_as_one_form(site.page)
+    accessible(site.page)
+    answer_questions(site.page)
+    site.page.get_by_role("heading", name="1 provider who can see you").wait_for()
+    accessible(site.page)
 
 
 def test_in_crisis_the_page_leads_with_988(site, accessible, match_providers):
     site.open("/match/")
     site.page.get_by_label("I am in crisis or thinking about suicide right now").check()
-    site.page.get_by_role("button", name="Show providers who fit").click()
+    for _ in range(6):
+        press(site.page, "Next")
+    press(site.page, "Show providers who fit")
     site.page.get_by_role("heading", name="You do not have to go through this alone").wait_for()
     first_heading = site.page.locator("main h2").first.inner_text()
     assert first_heading == "You do not have to go through this alone"
@@ -342,7 +551,7 @@ def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(site, match
     site.open("/match/")
     page = site.page
     seen: list[str] = []
-    for _ in range(200):
+    for _ in range(400):
         page.keyboard.press("Tab")
         name, tag, outline_style, outline_width = page.evaluate(
             "() => { const e = document.activeElement; const s = getComputedStyle(e);"
@@ -352,7 +561,10 @@ def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(site, match
             break  # once round the page
         seen.append(name)
         assert outline_style != "none" and outline_width != "0px", f"no visible focus on {name}"
-    assert {"id_crisis", "id_state", "id_budget"} <= set(seen)
+        if name == "Next":
+            page.keyboard.press("Enter")  # on to the next step, whose question now has focus
+    assert {"id_crisis", "id_concern_0", "id_tried_0", "id_state", "id_budget", "id_language", "id_modality_0",
+            "Show providers who fit"} <= set(seen)
 
 
 # --- Staff ------------------------------------------------------------------------------------------

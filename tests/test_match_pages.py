@@ -29,6 +29,26 @@ def test_the_bare_page_asks_the_questions_and_shows_no_results(client, taxonomy)
     assert 'id="match-results-title"' not in page
 
 
+def test_the_questions_are_seven_numbered_steps_of_one_form_that_works_without_javascript(client, taxonomy):
+    page = client.get("/match/").content.decode()
+    assert page.count("<form") == 1
+    for number in range(1, 8):
+        assert f'data-step="{number}"' in page and f"Step {number} of 7" in page
+    # The step-by-step buttons wait for the script; without it the one button sends every answer.
+    for button in ("data-step-back hidden", "data-step-skip hidden", "data-step-next hidden"):
+        assert button in page
+    assert '<button type="submit" data-step-submit>Show providers who fit</button>' in page
+
+
+def test_every_choice_of_every_question_is_offered(client, taxonomy):
+    from finder.forms import MatchForm
+
+    page = client.get("/match/").content.decode()
+    for name in ("concern", "tried", "modality", "mode"):
+        for value, _ in MatchForm().fields[name].choices:
+            assert f'name="{name}" value="{value}"' in page, (name, value)
+
+
 def test_answers_give_ranked_results_with_reasons(client, two_providers):
     answers = {"concern": "depression", "tried": "cbt", "state": "TX", "budget": "50"}
     page = client.get("/match/", answers).content.decode()
@@ -44,6 +64,16 @@ def test_crisis_answers_lead_with_988_before_any_provider(client, two_providers)
     main = page[page.index('<main'):]
     assert main.index('href="tel:988"') < main.index("Ana Díaz")
     assert main.index("You do not have to go through this alone") < main.index("<h1")
+
+
+def test_the_crisis_first_block_lists_every_crisis_line_with_links_to_call_and_text(client, two_providers):
+    page = client.get("/match/", {"crisis": "true", "state": "QC"}).content.decode()
+    first = page[page.index('<section class="notice crisis crisis-first"'):page.index("<h1")]
+    assert first.index('href="tel:988">Call 988</a>') < first.index("Veterans Crisis Line")
+    assert 'href="sms:988">Text 988</a>' in first
+    for words in ["9-8-8 Suicide Crisis Helpline", 'href="tel:18662773553"', 'href="sms:741741?body=HOME"',
+                  'href="sms:678678?body=START"', 'href="sms:838255"', 'href="tel:911"']:
+        assert words in first, words
 
 
 def test_invalid_answers_are_explained_beside_the_questions(client, taxonomy):

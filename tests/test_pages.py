@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from directory.templatetags.site import sms_href
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DEBUG": "0",
@@ -28,10 +30,13 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.django_db
-def test_every_page_shows_the_988_lifeline(client, resources):
-    for path in ["/", "/resources/", "/no-such-page/"]:
+def test_every_page_shows_the_988_lifeline_to_call_or_text(client, resources):
+    for path in ["/", "/resources/", "/providers/", "/match/", "/guides/", "/modalities/", "/no-such-page/"]:
         page = client.get(path).content.decode()
-        assert 'href="tel:988"' in page, path
+        banner = page[page.index('<aside class="crisis-banner"'):page.index("</aside>")]
+        assert 'href="tel:988">Call 988</a>' in banner, path
+        assert 'href="sms:988">Text 988</a>' in banner, path
+        assert "Spanish: press 2, or text AYUDA" in banner, path
         assert "Suicide &amp; Crisis Lifeline" in page, path
 
 
@@ -40,6 +45,34 @@ def test_the_resources_page_lists_crisis_lines_before_support_organizations(clie
     page = client.get("/resources/").content.decode()
     assert page.index("Disaster Distress Helpline") < page.index("SAMHSA")
     assert "1-800-985-5990" in page
+
+
+@pytest.mark.django_db
+def test_the_resources_page_groups_crisis_lines_by_region_each_with_links_to_call_and_text(client, resources):
+    page = client.get("/resources/").content.decode()
+    canada = page[page.index('<h3 id="region-canada">'):page.index('<h3 id="region-quebec">')]
+    quebec = page[page.index('<h3 id="region-quebec">'):page.index('id="support-organizations"')]
+    assert "9-8-8 Suicide Crisis Helpline" in canada and 'href="sms:988"' in canada
+    assert 'href="tel:18662773553">Call 1-866-277-3553</a>' in quebec and "1-866-APPELLE" in quebec
+    for link in [
+        'href="tel:988">Call 988</a>', 'href="sms:838255">Text 838255</a>',
+        'href="sms:741741?body=HOME">Text HOME to 741741</a>',
+        'href="tel:18664887386">Call 1-866-488-7386</a>', 'href="sms:678678?body=START">Text START to 678-678</a>',
+        'href="sms:18009855990">Text 1-800-985-5990</a>', 'href="tel:911">Call 911</a>',
+        'href="tel:18006624357">Call 1-800-662-4357</a>',
+    ]:
+        assert link in page, link
+
+
+@pytest.mark.parametrize("text_number, href", [
+    ("988", "sms:988"),
+    ("HOME to 741741", "sms:741741?body=HOME"),
+    ("START to 678-678", "sms:678678?body=START"),
+    ("1-800-985-5990", "sms:18009855990"),
+    ("call us", ""),
+])
+def test_a_text_number_becomes_an_sms_link_with_its_keyword_as_the_message(text_number, href):
+    assert sms_href(text_number) == href
 
 
 @pytest.mark.django_db

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from django import template
 from django.http import HttpRequest
 
 from directory.navigation import main_navigation
 
 register = template.Library()
+
+# A resource's text number: "838255", or a keyword to send first, "HOME to 741741".
+TEXT_NUMBER = re.compile(r"(?:(?P<keyword>\S+) to )?(?P<number>\+?[\d -]+)")
 
 
 @register.inclusion_tag("_navigation.html")
@@ -14,3 +20,13 @@ def site_navigation(request: HttpRequest | None = None) -> dict:
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else None
     return {"links": main_navigation(), "current": current}
+
+
+@register.filter
+def sms_href(text_number: str) -> str:
+    """An sms: link for a text number; a keyword ("HOME to 741741") becomes the message (RFC 5724)."""
+    found = TEXT_NUMBER.fullmatch(text_number.strip())
+    if not found:
+        return ""
+    href = "sms:" + "".join(ch for ch in found["number"] if ch.isdigit() or ch == "+")
+    return f"{href}?body={quote(found['keyword'])}" if found["keyword"] else href
