@@ -1,10 +1,12 @@
-"""Referrer policy per page: nothing leaves with search and fit-finder URLs, forms still post."""
+"""Site-wide middleware: the referrer policy per page, and the API's JSON answer for a refused method."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+
+from . import errors
 
 # Pages whose forms POST back to this site. Chromium sends "Origin: null" with a form post from a
 # no-referrer page, which Django's CSRF check must refuse; "same-origin" still sends nothing to
@@ -22,4 +24,18 @@ class ReferrerPolicyMiddleware:
         match = request.resolver_match
         if request.path.startswith(FORM_PATH_PREFIXES) or (match and match.url_name in FORM_PAGES):
             response["Referrer-Policy"] = "same-origin"
+        return response
+
+
+class ApiMethodMiddleware:
+    """Under /api/ a refused method (require_GET's 405) answers in the API's JSON, as every other API error does."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (response.status_code == 405 and errors.is_api(request)
+                and not response.get("Content-Type", "").startswith("application/json")):
+            return errors.method_not_allowed(request, response)
         return response
