@@ -49,6 +49,12 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return _page("400.html", 400)
 
 
+def refused_query(request: HttpRequest) -> HttpResponse:
+    message = ("A search or filter value held a NUL character (%00), which cannot be searched for. Remove it from "
+               "the address and try again.")
+    return _page("400.html", 400, {"message": message})
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
         message = "No API endpoint here." if isinstance(exception, Resolver404) else "Nothing was found here."
