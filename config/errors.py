@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import sys
 
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404
 from django.views import csrf, defaults
 
 API_PREFIX = "/api/"
+# What an unreachable or failing database raises. Other database errors (a value the database refuses, a
+# missing table) are faults to fix, not outages: they answer 500, never "try again shortly".
+OUTAGES = (OperationalError, InterfaceError)
 RETRY_AFTER_OUTAGE = "30"
 
 
@@ -30,7 +33,7 @@ def _page(template: str, status: int, context: dict | None = None) -> HttpRespon
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """A database outage is a 503 ("try again soon"); anything else a 500. Both show 988."""
-    if isinstance(sys.exc_info()[1], DatabaseError):
+    if isinstance(sys.exc_info()[1], OUTAGES):
         if is_api(request):
             response = api_error("database", "The directory is unavailable; try again shortly.", 503)
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.test import Client
 
 import directory.api
@@ -95,3 +95,14 @@ def test_a_database_outage_on_a_page_keeps_the_html_503_with_the_crisis_line(unr
     assert response.status_code == 503
     assert response["Content-Type"].startswith("text/html")
     assert 'href="tel:988"' in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/providers/", "/api/providers/"])
+def test_a_value_the_database_refuses_is_a_fault_not_an_outage(unraised, monkeypatch, path):
+    """Nobody is told to "try again shortly" for a request that will fail every time."""
+    monkeypatch.setattr("directory.views.SearchResults", failing(DataError("text cannot contain NUL")))
+    monkeypatch.setattr("directory.api.SearchResults", failing(DataError("text cannot contain NUL")))
+    response = unraised.get(path)
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert "unavailable" not in response.content.decode()
