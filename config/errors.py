@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -16,6 +17,8 @@ API_PREFIX = "/api/"
 # missing table) are faults to fix, not outages: they answer 500, never "try again shortly".
 OUTAGES = (OperationalError, InterfaceError)
 RETRY_AFTER_OUTAGE = "30"
+NO_FILES = "This site does not accept files. Please describe the problem in words instead."
+TOO_LARGE = "What was sent is too large. Please send less, as plain text."
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -46,10 +49,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """A request Django refused outright (too many parameters, a bad host): JSON for the API."""
+    """A request Django refused outright (a file, too large a body, too many parameters, a bad host)."""
+    status, message = 400, None
+    if isinstance(exception, TooManyFilesSent):
+        message = NO_FILES
+    elif isinstance(exception, RequestDataTooBig):
+        status, message = 413, TOO_LARGE
     if is_api(request):
-        return api_error("request", "The request could not be understood: too many or malformed parameters.", 400)
-    return _page("400.html", 400)
+        return api_error("request", message or "The request could not be understood: too many or malformed "
+                                               "parameters.", status)
+    return _page("400.html", status, {"message": message})
 
 
 def refused_query(request: HttpRequest) -> HttpResponse:

@@ -151,6 +151,13 @@ STORAGES = {
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# No page takes a file and no form sends more than a few kilobytes (a guide, the largest, about 30 KB). A file
+# part is refused as soon as it starts, before anything is stored, even where CSRF reads the body first
+# (TooManyFilesSent: 400); a larger body is refused with 413 (config/errors.py).
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
 # HTTPS hardening is on whenever DEBUG is off; SECURE_HTTPS=0 turns it off for plain-HTTP
 # test servers on this machine.
 SECURE_HTTPS = env_bool("SECURE_HTTPS", default=not DEBUG)

@@ -57,7 +57,7 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def provider_report(request: HttpRequest, slug: str) -> HttpResponse:
     """Store a report about a listing and flag the provider for re-verification."""
     provider = get_object_or_404(Provider.objects.published().for_profile(), slug=slug)
-    form = ReportForm(request.POST)
+    form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render_profile(request, provider, form, status=400)
     form.save_for(provider)
