@@ -86,6 +86,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY") else None
 
+# Behind a reverse proxy, the client's address is the right-most X-Forwarded-For entry the PROXY_COUNT trusted
+# proxies did not add (directory/client.py); otherwise REMOTE_ADDR.
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1"))
+
+# Reports about a listing (directory/limits.py): at most so many an hour from one address, and about one provider.
+# django-ratelimit counts them in the default cache and lets reports through when the cache fails.
+REPORTS_PER_ADDRESS_PER_HOUR = int(os.environ.get("REPORTS_PER_ADDRESS_PER_HOUR", "5"))
+REPORTS_PER_PROVIDER_PER_HOUR = int(os.environ.get("REPORTS_PER_PROVIDER_PER_HOUR", "20"))
+RATELIMIT_IP_META_KEY = "directory.client.client_address"
+RATELIMIT_FAIL_OPEN = True
+
 ROOT_URLCONF = "config.urls"
 # Django's page, except under /api/, which answers in JSON (config/errors.py).
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
