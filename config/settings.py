@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.ApiMethodMiddleware",
+    "config.middleware.AdminQueryMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -84,7 +86,21 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY") else None
 
+# Behind a reverse proxy, the client's address is the right-most X-Forwarded-For entry the PROXY_COUNT trusted
+# proxies did not add (directory/client.py); otherwise REMOTE_ADDR.
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1"))
+
+# Reports about a listing (directory/limits.py): at most so many an hour from one address, and about one provider.
+# django-ratelimit counts them in the default cache and lets reports through when the cache fails.
+REPORTS_PER_ADDRESS_PER_HOUR = int(os.environ.get("REPORTS_PER_ADDRESS_PER_HOUR", "5"))
+REPORTS_PER_PROVIDER_PER_HOUR = int(os.environ.get("REPORTS_PER_PROVIDER_PER_HOUR", "20"))
+RATELIMIT_IP_META_KEY = "directory.client.client_address"
+RATELIMIT_FAIL_OPEN = True
+
 ROOT_URLCONF = "config.urls"
+# Django's page, except under /api/, which answers in JSON (config/errors.py).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -146,6 +162,13 @@ STORAGES = {
 }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# No page takes a file and no form sends more than a few kilobytes (a guide, the largest, about 30 KB). A file
+# part is refused as soon as it starts, before anything is stored, even where CSRF reads the body first
+# (TooManyFilesSent: 400); a larger body is refused with 413 (config/errors.py).
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # HTTPS hardening is on whenever DEBUG is off; SECURE_HTTPS=0 turns it off for plain-HTTP
 # test servers on this machine.

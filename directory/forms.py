@@ -33,6 +33,13 @@ class ReportForm(forms.ModelForm):
         model = Report
         fields = ["reason", "details"]
 
+    def clean(self) -> dict:
+        # The site refuses file parts before any view runs (settings); should that ever change, reports stay text.
+        if self.files:
+            raise forms.ValidationError("Reports are text only: remove the attached file and describe the problem "
+                                        "in words.")
+        return super().clean()
+
     def save_for(self, provider: Provider) -> Report:
         """Save the report and flag the provider for staff to check again."""
         with transaction.atomic():

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .forms import ReportForm
+from .limits import Refusal, report_refusal
 from .models import Provider, Resource
 from .search.filters import ProviderFilter
 from .search.results import SearchResults
@@ -57,12 +58,25 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def provider_report(request: HttpRequest, slug: str) -> HttpResponse:
     """Store a report about a listing and flag the provider for re-verification."""
     provider = get_object_or_404(Provider.objects.published().for_profile(), slug=slug)
-    form = ReportForm(request.POST)
+    form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render_profile(request, provider, form, status=400)
+    refusal = report_refusal(request, provider)
+    if refusal is not None:
+        return report_refused(request, provider, refusal)
     form.save_for(provider)
     messages.success(request, "Thank you. Our staff will check this listing.")
     return redirect(provider.get_absolute_url() + "#report")
+
+
+def report_refused(request: HttpRequest, provider: Provider, refusal: Refusal) -> HttpResponse:
+    """429: what happened and when to try again; an htmx request gets the part that takes the form's place."""
+    template = "directory/_report_limited.html" if request.htmx else "directory/report_limited.html"
+    response = render(request, template, {"provider": provider, "refusal": refusal, "partial": bool(request.htmx)},
+                      status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def render_profile(

@@ -27,6 +27,9 @@ HSDS_PARAMS = {"page", "per_page", "search", "format", "full", "minimal", "taxon
 RESPONSE_FORMAT = "json"
 # The search rule that filters by each HSDS kind of the taxonomy.
 KIND_RULES = {kind.hsds: RULE[kind.param] for kind in KINDS if kind.hsds}
+# The UTC offsets of real time zones (Baker Island's -12:00 to Kiribati's +14:00); PostgreSQL refuses offsets
+# past +-15:59, which ISO 8601 would allow up to +-23:59.
+UTC_OFFSETS = (datetime.timedelta(hours=-12), datetime.timedelta(hours=14))
 
 Errors = dict[str, list[str]]
 
@@ -202,6 +205,14 @@ def _modified_after(queryset: ProviderQuerySet, params: QueryDict, errors: Error
     except ValueError:
         errors["modified_after"] = ["Use an ISO 8601 date and time, such as 2026-11-01T00:00:00Z."]
         return queryset
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
+    offset = moment.utcoffset()
+    if offset is not None and not UTC_OFFSETS[0] <= offset <= UTC_OFFSETS[1]:
+        errors["modified_after"] = ["Use a UTC offset from -12:00 to +14:00, such as Z or -05:00."]
+        return queryset
+    try:
+        # In UTC before the database sees it; at the ends of the calendar the conversion overflows.
+        moment = moment.replace(tzinfo=datetime.UTC) if offset is None else moment.astimezone(datetime.UTC)
+    except OverflowError:
+        errors["modified_after"] = ["Use a moment from the year 1 to 9999 in UTC."]
+        return queryset
     return queryset.filter(updated__gte=moment)

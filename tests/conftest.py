@@ -9,6 +9,7 @@ import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
@@ -141,6 +142,16 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def ratelimit_clock(monkeypatch) -> dict:
+    """django-ratelimit's clock, held still so that no test straddles the end of its hour; moved on by hand."""
+    import django_ratelimit.core
+
+    now = {"time": 1_800_000_000.0}
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now["time"]))
+    return now
 
 
 @pytest.fixture

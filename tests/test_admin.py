@@ -71,6 +71,25 @@ def test_provider_list_filters_and_search_answer(admin_client, make_provider):
     assert "Ana" not in admin_client.get("/admin/directory/provider/?licensed_in=NY").content.decode()
 
 
+@pytest.mark.parametrize("query", [
+    "provider/?licensed_in=%00", "provider/?credential=T%00X", "provider/?q=%00", "license/?jurisdiction=%00",
+    "report/?reason__exact=%00", "provider/?%00=1",
+])
+def test_a_nul_in_a_list_filter_or_search_is_refused_with_a_message(admin_client, make_provider, query):
+    """PostgreSQL refuses text holding NUL: that is bad input, not a database outage."""
+    make_provider("Ana", licenses=[("LCSW", "TX")])
+    response = admin_client.get(f"/admin/directory/{query}")
+    assert response.status_code == 400
+    assert "held a NUL character" in response.content.decode()
+
+
+def test_a_nul_in_the_admin_autocomplete_is_refused_with_a_message(admin_client, taxonomy):
+    response = admin_client.get("/admin/autocomplete/", {"term": "\x00", "app_label": "directory",
+                                                         "model_name": "provider", "field_name": "modalities"})
+    assert response.status_code == 400
+    assert "held a NUL character" in response.content.decode()
+
+
 def test_a_provider_with_a_license_is_added_through_the_admin(admin_client, taxonomy):
     from directory.models import CredentialType
 

@@ -286,6 +286,33 @@ def test_a_person_opens_a_profile_and_reports_the_listing(site, search_providers
     assert site.foreign_requests() == []
 
 
+def test_a_report_over_the_limit_gets_an_accessible_page_that_says_when_to_try_again(
+    site, accessible, search_providers, settings, ratelimit_clock
+):
+    settings.REPORTS_PER_ADDRESS_PER_HOUR = 1
+    page = site.page
+    site.open("/providers/ana-diaz/")
+    page.get_by_label("Could not reach them").check()
+    page.get_by_role("button", name="Send report").click()
+    page.get_by_text("Thank you. Our staff will check this listing.").wait_for()
+    page.get_by_label("Wrong fee or insurance").check()
+    with page.expect_response(re.compile(r"/providers/ana-diaz/report/$")) as refused:
+        page.get_by_role("button", name="Send report").click()
+    assert refused.value.status == 429
+    assert int(refused.value.headers["retry-after"]) > 0
+    assert page.get_by_role("heading", level=1).inner_text() == "Your report was not sent"
+    assert page.get_by_text(re.compile(r"Please try again in about \d+ minutes?\.")).is_visible()
+    assert page.locator('.crisis-banner a[href="tel:988"]').is_visible()
+    accessible(page)
+    stops = tab_through(page)
+    assert stops[0]["key"].startswith('<a class="skip-link"')
+    assert [s["key"] for s in stops if not s["ring"]] == []
+    page.get_by_role("link", name="Back to Ana Díaz's profile").click()
+    page.get_by_role("heading", level=1, name=re.compile("Ana Díaz")).wait_for()
+    assert Report.objects.count() == 1
+    assert site.foreign_requests() == []
+
+
 # --- Guides ----------------------------------------------------------------------------------------
 
 

@@ -98,6 +98,8 @@ def test_services_filter_by_taxonomy_term_and_organization(client, three):
 def test_services_modified_after_a_moment_are_those_changed_since(client, three):
     assert len(names(client.get("/api/hsds/services", {"modified_after": "2000-01-01T00:00:00Z"}))) == 3
     assert names(client.get("/api/hsds/services", {"modified_after": "2999-01-01"})) == []
+    assert len(names(client.get("/api/hsds/services", {"modified_after": "2000-01-01T00:00:00+14:00"}))) == 3
+    assert len(names(client.get("/api/hsds/services", {"modified_after": "2000-01-01T00:00:00-12:00"}))) == 3
 
 
 @pytest.mark.parametrize("params, field, message", [
@@ -114,6 +116,10 @@ def test_services_modified_after_a_moment_are_those_changed_since(client, three)
     ({"taxonomy_term_id": "cbt"}, "taxonomy_term_id", "Not a UUID: cbt."),
     ({"modified_after": "yesterday"}, "modified_after",
      "Use an ISO 8601 date and time, such as 2026-11-01T00:00:00Z."),
+    ({"modified_after": "2026-01-01T00:00:00+23:59"}, "modified_after",
+     "Use a UTC offset from -12:00 to +14:00, such as Z or -05:00."),
+    ({"modified_after": "9999-12-31T23:59:59-12:00"}, "modified_after", "Use a moment from the year 1 to 9999 in UTC."),
+    ({"modified_after": "0001-01-01T00:00:00+14:00"}, "modified_after", "Use a moment from the year 1 to 9999 in UTC."),
 ])
 def test_a_bad_parameter_is_a_400_with_the_message(client, three, params, field, message):
     response = client.get("/api/hsds/services", params)
@@ -121,7 +127,8 @@ def test_a_bad_parameter_is_a_400_with_the_message(client, three, params, field,
     assert message in response.json()["errors"][field]
 
 
-HOSTILE = ["\x00", "a\x00b", "' OR 1=1 --", "%", "9" * 400, "ü" * 3000, "-1", "1e309", "[]", "NaN"]
+HOSTILE = ["\x00", "a\x00b", "' OR 1=1 --", "%", "9" * 400, "ü" * 3000, "-1", "1e309", "[]", "NaN",
+           "2026-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"]
 PARAMS = ["search", "q", "modality", "condition", "credential", "prescriber", "format", "age_group", "language",
           "insurance", "state", "telehealth", "in_person", "zip", "radius", "max_fee", "sliding_scale",
           "free_consultation", "accepting", "verified", "sort", "page", "per_page", "full", "taxonomy_term_id",

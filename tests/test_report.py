@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pytest_django.asserts import assertContains
 
@@ -77,3 +78,40 @@ def test_the_form_offers_every_reason(client, make_provider):
     for value, label in Report.Reason.choices:
         assertContains(response, f'value="{value}"')
         assertContains(response, label)
+
+
+def attachment() -> SimpleUploadedFile:
+    return SimpleUploadedFile("evidence.pdf", b"%PDF-1.4 " + b"x" * 100_000, content_type="application/pdf")
+
+
+def assert_nothing_saved(provider: Provider) -> None:
+    assert Report.objects.count() == 0
+    assert Provider.objects.get(pk=provider.pk).needs_reverification is False
+
+
+def test_a_report_with_a_file_is_refused_with_a_message_and_nothing_saved(client, make_provider):
+    ana = make_provider("Ana Díaz")
+    response = client.post("/providers/ana-diaz/report/", {"reason": "other", "attachment": attachment()})
+    assertContains(response, "This site does not accept files.", status_code=400)
+    # Also where the CSRF check reads the form first, as it does for a browser's post.
+    strict = Client(enforce_csrf_checks=True)
+    token = strict.get("/providers/ana-diaz/").cookies["csrftoken"].value
+    response = strict.post("/providers/ana-diaz/report/",
+                           {"reason": "other", "csrfmiddlewaretoken": token, "attachment": attachment()})
+    assertContains(response, "This site does not accept files.", status_code=400)
+    assert_nothing_saved(ana)
+
+
+def test_the_report_form_itself_refuses_files_should_the_site_ever_accept_them(client, make_provider, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = None
+    ana = make_provider("Ana Díaz")
+    response = client.post("/providers/ana-diaz/report/", {"reason": "other", "attachment": attachment()})
+    assertContains(response, "Reports are text only: remove the attached file", status_code=400)
+    assert_nothing_saved(ana)
+
+
+def test_an_oversized_report_is_refused_with_413_and_nothing_saved(client, make_provider):
+    ana = make_provider("Ana Díaz")
+    response = client.post("/providers/ana-diaz/report/", {"reason": "other", "details": "x" * 2_000_000})
+    assertContains(response, "What was sent is too large.", status_code=413)
+    assert_nothing_saved(ana)
