@@ -1,0 +1,197 @@
+"""Accuracy you can see: the monthly phone checks of a random sample of listings, run by staff in the admin and
+published with their confidence intervals, and how recently the listings were confirmed."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from directory.models import Provider
+from listings import accuracy
+from listings.models import AccuracyCall, AccuracyRound, ProviderAccount
+
+pytestmark = pytest.mark.django_db
+
+MARCH = datetime.date(2026, 3, 1)
+APRIL = datetime.date(2026, 4, 1)
+
+
+@pytest.fixture
+def listings(make_provider) -> list[Provider]:
+    return [make_provider(f"Provider {n:02d}", phone=f"512-555-01{n:02d}") for n in range(1, 11)]
+
+
+def record(call: AccuracyCall, result: str, accepting: str = "unknown", fee: str = "not-asked",
+           insurance: str = "not-asked") -> None:
+    call.result, call.accepting, call.fee_as_listed, call.insurance_as_listed = result, accepting, fee, insurance
+    call.called_on = timezone.localdate()
+    call.save()
+
+
+def closed_round(month: datetime.date, results: list[tuple]) -> AccuracyRound:
+    """A round of len(results) listings, each call recorded as given (result, accepting, fee, insurance), closed."""
+    round_ = accuracy.draw_round(len(results), month=month, seed=7)
+    for call, answers in zip(round_.calls.order_by("position"), results, strict=True):
+        record(call, *answers)
+    accuracy.close(round_)
+    return round_
+
+
+# 7 of 10 reached, 5 of them accepting; the fee asked of 4 (3 as listed); insurance never asked.
+KNOWN_SAMPLE = [
+    ("reached", "yes", "yes"), ("reached", "yes", "yes"), ("reached", "yes", "yes"), ("reached", "yes", "no"),
+    ("reached", "yes"), ("reached", "no"), ("reached", "unknown"),
+    ("not-reached",), ("not-reached",), ("could-not-call",),
+]
+
+
+# --- The confidence interval ----------------------------------------------------------------------------
+
+
+def test_the_wilson_interval_for_7_of_10_is_39_7_to_89_2_percent():
+    low, high = accuracy.wilson_interval(7, 10)
+    assert (round(low * 100, 1), round(high * 100, 1)) == (39.7, 89.2)
+
+
+def test_the_wilson_interval_stays_within_0_and_100_percent_at_the_extremes():
+    assert accuracy.wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert accuracy.wilson_interval(10, 10) == pytest.approx((0.7225, 1.0), abs=1e-4)
+    assert accuracy.wilson_interval(0, 1)[0] >= 0 and accuracy.wilson_interval(1, 1)[1] <= 1
+
+
+def test_a_share_reads_as_a_percentage_with_its_range():
+    assert str(accuracy.Share(62, 100)) == "62% (52% to 71%)"
+    assert str(accuracy.Share(7, 10)) == "70% (40% to 89%)"
+    assert accuracy.Share(1, 8).percent == 13  # 12.5%: a half rounds up
+
+
+def test_a_sample_of_100_gives_a_margin_of_about_10_points():
+    assert [accuracy.margin_in_points(n) for n in (50, 100, 200, 400)] == [14, 10, 7, 5]
+
+
+# --- Freshness: confirmed recently ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def confirmations(make_provider, today):
+    """Four published listings and one unpublished; the provider confirmed one within 30 days themselves
+    (another 31 days ago); anyone confirmed two within 30 days (one exactly 30), one 40 and one 100 days ago."""
+
+    def days_ago(n: int) -> datetime.date:
+        return today - datetime.timedelta(days=n)
+
+    ana = make_provider("Ana", accepting_confirmed=days_ago(30), needs_reverification=True)
+    ben = make_provider("Ben", accepting_confirmed=days_ago(2), last_verified=today)
+    make_provider("Cy", accepting_confirmed=days_ago(40), last_verified=today)
+    make_provider("Dee", accepting_confirmed=days_ago(100), last_verified=days_ago(400))
+    make_provider("Eve (hidden)", published=False, accepting_confirmed=today, needs_reverification=True)
+    for name, provider, confirmed in [("ana", ana, days_ago(31)), ("ben", ben, days_ago(2))]:
+        user = User.objects.create_user(name, f"{name}@example.org")
+        ProviderAccount.objects.create(user=user, provider=provider, availability_confirmed_on=confirmed)
+
+
+def test_freshness_counts_published_listings_confirmed_within_each_window(confirmations):
+    figures = accuracy.freshness()
+    assert figures.published == 4
+    assert (figures.confirmed_by_provider.count, figures.confirmed_by_provider.percent) == (1, 25)
+    assert {days: share.count for days, share in figures.confirmed_within.items()} == {30: 2, 45: 3, 90: 3}
+    assert (figures.flagged, figures.not_verified_in_a_year) == (1, 2)  # Ana flagged; Ana never verified, Dee
+
+
+# --- Drawing a sample -----------------------------------------------------------------------------------
+
+
+def test_the_sample_has_the_requested_size_and_never_includes_unpublished_listings(make_provider):
+    published = {make_provider(f"Shown {n}").pk for n in range(12)}
+    hidden = {make_provider(f"Hidden {n}", published=False).pk for n in range(8)}
+    round_ = accuracy.draw_round(10, month=MARCH)
+    sampled = set(round_.calls.values_list("provider_id", flat=True))
+    assert len(sampled) == 10 == round_.calls.count()
+    assert sampled <= published and not sampled & hidden
+    assert round_.population_size == 12
+    assert set(round_.sampled_provider_ids) == sampled
+
+
+def test_when_fewer_listings_are_published_than_asked_for_every_one_is_called(make_provider):
+    published = {make_provider(f"Shown {n}").pk for n in range(3)}
+    make_provider("Hidden", published=False)
+    round_ = accuracy.draw_round(100, month=MARCH)
+    assert set(round_.calls.values_list("provider_id", flat=True)) == published
+
+
+def test_the_same_seed_draws_the_same_sample_and_a_recorded_round_can_be_drawn_again(listings, make_provider):
+    for n in range(20):
+        make_provider(f"More {n}")
+    ids = list(Provider.objects.published().values_list("pk", flat=True))
+    assert accuracy.sample_ids(ids, 10, seed=1234) == accuracy.sample_ids(reversed(ids), 10, seed=1234)
+    assert accuracy.sample_ids(ids, 10, seed=1234) != accuracy.sample_ids(ids, 10, seed=4321)
+    round_ = accuracy.draw_round(10, month=MARCH)
+    assert round_.sampled_provider_ids == accuracy.sample_ids(ids, 10, seed=round_.seed)
+    calls = list(round_.calls.order_by("position").values_list("provider_id", flat=True))
+    assert calls == round_.sampled_provider_ids
+
+
+def test_only_one_round_is_open_at_a_time(listings):
+    accuracy.draw_round(5, month=MARCH)
+    with pytest.raises(accuracy.RoundRefused, match="The round for March 2026 is still open"):
+        accuracy.draw_round(5, month=APRIL)
+    assert AccuracyRound.objects.count() == 1
+
+
+# --- Constraints ----------------------------------------------------------------------------------------
+
+
+def violates(create) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        create()
+
+
+def a_round(**fields) -> AccuracyRound:
+    return AccuracyRound.objects.create(**{"month": MARCH, "seed": 1, "population_size": 10, **fields})
+
+
+def test_only_one_round_can_be_open_in_the_database(db):
+    a_round()
+    violates(lambda: a_round(month=APRIL))
+    a_round(month=APRIL, status="closed", closed_at=timezone.now())
+
+
+def test_a_month_has_one_round(db):
+    a_round(status="closed", closed_at=timezone.now())
+    violates(lambda: a_round(status="closed", closed_at=timezone.now()))
+
+
+def test_a_closed_round_has_the_time_it_was_closed_and_an_open_one_does_not(db):
+    violates(lambda: a_round(status="closed"))
+    violates(lambda: a_round(closed_at=timezone.now()))
+
+
+def test_a_round_calls_at_least_one_listing(db):
+    violates(lambda: a_round(requested_size=0))
+
+
+def test_a_listing_is_in_a_round_once(listings):
+    round_ = a_round()
+    AccuracyCall.objects.create(round=round_, provider=listings[0], provider_name="A", position=1)
+    violates(lambda: AccuracyCall.objects.create(round=round_, provider=listings[0], provider_name="A", position=2))
+
+
+def test_only_a_call_that_reached_the_provider_has_answers(listings, today):
+    round_ = a_round()
+
+    def call(**fields):
+        return AccuracyCall.objects.create(round=round_, provider_name="A", position=1, called_on=today, **fields)
+
+    violates(lambda: call(result="not-reached", accepting="yes"))
+    violates(lambda: call(result="could-not-call", fee_as_listed="no"))
+    violates(lambda: call(result="", insurance_as_listed="yes"))
+    call(result="reached", accepting="no", fee_as_listed="no", insurance_as_listed="yes")
+
+
+def test_a_recorded_call_has_the_day_it_was_made(listings):
+    round_ = a_round()
+    violates(lambda: AccuracyCall.objects.create(round=round_, provider_name="A", position=1, result="not-reached"))
