@@ -4,6 +4,7 @@ published with their confidence intervals, and how recently the listings were co
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -18,6 +19,11 @@ pytestmark = pytest.mark.django_db
 
 MARCH = datetime.date(2026, 3, 1)
 APRIL = datetime.date(2026, 4, 1)
+
+
+def text_of(response) -> str:
+    """The page as a person reads it: tags gone, white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
 
 
 @pytest.fixture
@@ -73,6 +79,59 @@ def test_a_sample_of_100_gives_a_margin_of_about_10_points():
     assert [accuracy.margin_in_points(n) for n in (50, 100, 200, 400)] == [14, 10, 7, 5]
 
 
+# --- The public page -------------------------------------------------------------------------------------
+
+
+def test_the_page_shows_a_closed_rounds_shares_with_their_95_percent_intervals(client, listings):
+    closed_round(MARCH, KNOWN_SAMPLE)
+    page = text_of(client.get("/accuracy/"))
+    assert "March 2026: 10 listings chosen at random from 10 published" in page
+    assert "Reached the provider or their office 70% (40% to 89%) of 10 listings we called" in page
+    assert "Reached, and accepting new clients 50% (24% to 76%) of 10 listings we called" in page
+    assert "Fee as listed 75% (30% to 95%) of 4 listings where we asked" in page
+    assert "Insurance as listed Not asked this round" in page
+    assert "We have not finished a round" not in page
+
+
+def test_closed_rounds_are_shown_newest_first_and_an_open_round_not_at_all(client, listings):
+    closed_round(MARCH, [("reached", "yes")] * 10)
+    closed_round(APRIL, [("not-reached",)] * 10)
+    accuracy.draw_round(10, month=datetime.date(2026, 5, 1))
+    page = text_of(client.get("/accuracy/"))
+    assert page.index("April 2026") < page.index("March 2026")
+    assert "May 2026" not in page
+    assert "0% (0% to 28%) of 10 listings we called" in page
+    assert "100% (72% to 100%) of 10 listings we called" in page
+
+
+def test_with_no_closed_round_the_page_says_so_and_shows_no_figures(client, listings):
+    accuracy.draw_round(10, month=MARCH)  # calls under way are not results
+    response = client.get("/accuracy/")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "We have not finished a round of phone checks yet" in page
+    assert "listings we called" not in page
+    assert 'href="tel:988"' in response.content.decode()
+
+
+def test_the_page_says_how_the_checks_are_made(client, db):
+    page = text_of(client.get("/accuracy/"))
+    assert "choose listings at random" in page and "staff phone each one" in page
+    assert "could not call, counts as not reached" in page
+    assert "There are no published listings yet." in page
+
+
+def test_every_page_links_to_the_accuracy_page_from_its_footer(client, db):
+    for path in ["/", "/resources/", "/accuracy/"]:
+        assert 'href="/accuracy/">How accurate are these listings?</a>' in client.get(path).content.decode(), path
+
+
+def test_a_round_keeps_its_figures_when_a_sampled_provider_is_deleted(client, listings):
+    closed_round(MARCH, KNOWN_SAMPLE)
+    Provider.objects.filter(pk=listings[0].pk).delete()
+    assert "70% (40% to 89%) of 10 listings we called" in text_of(client.get("/accuracy/"))
+
+
 # --- Freshness: confirmed recently ----------------------------------------------------------------------
 
 
@@ -100,6 +159,13 @@ def test_freshness_counts_published_listings_confirmed_within_each_window(confir
     assert (figures.confirmed_by_provider.count, figures.confirmed_by_provider.percent) == (1, 25)
     assert {days: share.count for days, share in figures.confirmed_within.items()} == {30: 2, 45: 3, 90: 3}
     assert (figures.flagged, figures.not_verified_in_a_year) == (1, 2)  # Ana flagged; Ana never verified, Dee
+
+
+def test_the_page_shows_the_share_confirmed_by_providers_and_by_anyone_in_30_days(client, confirmations):
+    page = text_of(client.get("/accuracy/"))
+    assert "All 4 published listings, today" in page
+    assert "By the provider themselves 25% (1 of 4)" in page
+    assert "By anyone: the provider or our staff 50% (2 of 4)" in page
 
 
 # --- Drawing a sample -----------------------------------------------------------------------------------
