@@ -4,10 +4,12 @@ published with their confidence intervals, and how recently the listings were co
 from __future__ import annotations
 
 import datetime
+import io
 import re
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -206,6 +208,140 @@ def test_only_one_round_is_open_at_a_time(listings):
     with pytest.raises(accuracy.RoundRefused, match="The round for March 2026 is still open"):
         accuracy.draw_round(5, month=APRIL)
     assert AccuracyRound.objects.count() == 1
+
+
+# --- Staff in the admin ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def editor(client, db):
+    call_command("setup_roles", stdout=io.StringIO())
+    user = User.objects.create_user("editor", password="x", is_staff=True)
+    user.groups.set([Group.objects.get(name="editors")])
+    client.force_login(user)
+    return client
+
+
+def call_form(**overrides) -> dict:
+    data = {"result": "reached", "accepting": "yes", "fee_as_listed": "yes", "insurance_as_listed": "not-asked",
+            "called_on": "", "notes": "Spoke with the office manager."}
+    return {**data, **overrides}
+
+
+def test_an_editor_draws_a_round_records_calls_and_closes_it(editor, listings, today):
+    page = editor.get("/admin/listings/accuracyround/add/").content.decode()
+    assert "100 listings, about ±10" in page, "the expected margin of error is shown before drawing"
+    response = editor.post("/admin/listings/accuracyround/add/",
+                           {"month": "2026-03-17", "requested_size": "3", "seed": "99"})
+    round_ = AccuracyRound.objects.get()
+    assert response.status_code == 302
+    assert (round_.month, round_.seed, round_.calls.count()) == (MARCH, 99, 3)
+    first, second, third = round_.calls.order_by("position")
+
+    page = editor.get(f"/admin/listings/accuracyround/{round_.pk}/change/").content.decode()
+    assert first.provider_name in page and "Record the next call" in page
+    assert first.provider.phone in editor.get(f"/admin/listings/accuracycall/{first.pk}/change/").content.decode()
+    response = editor.post(f"/admin/listings/accuracycall/{first.pk}/change/", {**call_form(), "_next_call": "1"})
+    assert response.url == f"/admin/listings/accuracycall/{second.pk}/change/"
+    first.refresh_from_db()
+    assert (first.result, first.accepting, first.called_on, first.called_by.username) == (
+        "reached", "yes", today, "editor")
+    editor.post(f"/admin/listings/accuracycall/{second.pk}/change/",
+                call_form(result="not-reached", accepting="unknown", fee_as_listed="not-asked", notes=""))
+    editor.post(f"/admin/listings/accuracyround/{round_.pk}/close/", {"_mark_remaining": "1"})
+    third.refresh_from_db()
+    assert third.result == "could-not-call"
+
+    editor.post(f"/admin/listings/accuracyround/{round_.pk}/close/", {"_close": "1"})
+    round_.refresh_from_db()
+    assert not round_.is_open and round_.closed_by.username == "editor"
+    assert "33% (6% to 79%) of 3 listings we called" in text_of(editor.get("/accuracy/"))
+
+
+def test_a_round_cannot_be_closed_while_a_call_is_unrecorded(admin_client, listings):
+    round_ = accuracy.draw_round(3, month=MARCH)
+    for call in round_.calls.all()[:2]:
+        record(call, "reached", "yes")
+    page = text_of(admin_client.get(f"/admin/listings/accuracyround/{round_.pk}/close/"))
+    assert "1 call has no result yet" in page
+    response = admin_client.post(f"/admin/listings/accuracyround/{round_.pk}/close/", {"_close": "1"}, follow=True)
+    assert "The round is still open: 1 call has no result yet" in text_of(response)
+    round_.refresh_from_db()
+    assert round_.is_open and round_.closed_at is None
+    assert "We have not finished a round" in text_of(admin_client.get("/accuracy/"))
+    with pytest.raises(accuracy.RoundRefused):
+        accuracy.close(round_)
+
+
+def test_a_closed_round_and_its_calls_are_read_only_in_the_admin(admin_client, listings):
+    round_ = closed_round(MARCH, KNOWN_SAMPLE)
+    call = round_.calls.order_by("position").first()
+    page = admin_client.get(f"/admin/listings/accuracyround/{round_.pk}/change/").content.decode()
+    assert "Close the round" not in page and "Record the next call" not in page
+    assert 'name="result"' not in admin_client.get(f"/admin/listings/accuracycall/{call.pk}/change/").content.decode()
+    assert admin_client.post(f"/admin/listings/accuracycall/{call.pk}/change/",
+                             call_form(result="not-reached", accepting="unknown", fee_as_listed="not-asked"),
+                             ).status_code == 403
+    assert admin_client.post(f"/admin/listings/accuracyround/{round_.pk}/close/",
+                             {"_mark_remaining": "1"}).status_code == 403
+    assert admin_client.post(f"/admin/listings/accuracyround/{round_.pk}/delete/", {"post": "yes"}).status_code == 403
+    admin_client.post("/admin/listings/accuracyround/", {"action": "delete_selected", "_selected_action": [round_.pk]})
+    call.refresh_from_db()
+    assert (call.result, AccuracyRound.objects.closed().count()) == ("reached", 1)
+
+
+def test_a_call_that_reached_nobody_cannot_have_answers_and_nothing_is_saved(admin_client, listings):
+    call = accuracy.draw_round(3, month=MARCH).calls.first()
+    response = admin_client.post(f"/admin/listings/accuracycall/{call.pk}/change/",
+                                 call_form(result="not-reached", accepting="yes"))
+    assert response.status_code == 200
+    assert "Only a call that reached the provider has answers" in response.content.decode()
+    call.refresh_from_db()
+    assert call.result == ""
+
+
+def test_a_call_dated_in_the_future_is_refused(admin_client, listings, today):
+    call = accuracy.draw_round(3, month=MARCH).calls.first()
+    tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    response = admin_client.post(f"/admin/listings/accuracycall/{call.pk}/change/", call_form(called_on=tomorrow))
+    assert "The day of the call cannot be in the future." in response.content.decode()
+    call.refresh_from_db()
+    assert call.result == ""
+
+
+@pytest.mark.parametrize("size", ["0", "-5", "abc", str(accuracy.LARGEST_SAMPLE + 1)])
+def test_a_sample_size_out_of_range_is_refused_and_nothing_is_drawn(admin_client, listings, size):
+    response = admin_client.post("/admin/listings/accuracyround/add/",
+                                 {"month": "2026-03-01", "requested_size": size, "seed": ""})
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    assert not AccuracyRound.objects.exists()
+
+
+def test_drawing_while_a_round_is_open_or_for_a_month_already_done_is_refused_with_a_message(admin_client, listings):
+    closed_round(MARCH, [("reached", "yes")] * 10)
+    response = admin_client.post("/admin/listings/accuracyround/add/", {"month": "2026-03-20", "requested_size": "5"})
+    assert "There is already a round for March 2026." in response.content.decode()
+    accuracy.draw_round(5, month=APRIL)
+    response = admin_client.post("/admin/listings/accuracyround/add/", {"month": "2026-05-01", "requested_size": "5"})
+    assert "The round for April 2026 is still open: close it before drawing another." in response.content.decode()
+    assert AccuracyRound.objects.count() == 2
+
+
+def test_with_nothing_published_no_round_is_drawn(admin_client, make_provider):
+    make_provider("Hidden", published=False)
+    response = admin_client.post("/admin/listings/accuracyround/add/", {"month": "2026-03-01", "requested_size": "5"})
+    assert "There are no published listings to call." in response.content.decode()
+    assert not AccuracyRound.objects.exists()
+
+
+def test_every_accuracy_admin_page_answers(admin_client, listings):
+    round_ = accuracy.draw_round(3, month=MARCH)
+    call = round_.calls.first()
+    rounds, calls = "/admin/listings/accuracyround/", "/admin/listings/accuracycall/"
+    for url in [rounds, f"{rounds}add/", f"{rounds}{round_.pk}/change/", f"{rounds}{round_.pk}/close/",
+                f"{rounds}nonsense/change/", calls, f"{calls}{call.pk}/change/", f"{calls}?result__exact="]:
+        assert admin_client.get(url, follow=True).status_code == 200, url
 
 
 # --- Constraints ----------------------------------------------------------------------------------------
