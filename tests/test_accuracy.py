@@ -170,6 +170,27 @@ def test_the_page_shows_the_share_confirmed_by_providers_and_by_anyone_in_30_day
     assert "By anyone: the provider or our staff 50% (2 of 4)" in page
 
 
+def test_the_admin_index_shows_the_freshness_figures_and_the_open_rounds_progress(admin_client, confirmations):
+    round_ = accuracy.draw_round(4, month=MARCH)
+    record(round_.calls.first(), "reached", "yes")
+    page = text_of(admin_client.get("/admin/"))
+    assert "Published listings 4" in page
+    assert "Availability confirmed by the provider, last 30 days 25% (1)" in page
+    assert "Availability confirmed by anyone, last 30 days 50% (2)" in page
+    assert "Availability confirmed by anyone, last 45 days 75% (3)" in page
+    assert "Availability confirmed by anyone, last 90 days 75% (3)" in page
+    assert "Flagged by a report: to verify again 1" in page
+    assert "Not verified in 12 months 2" in page
+    assert "March 2026: 1 of 4 calls recorded" in page
+    assert "Provider listings" in page, "the admin's own index is still there"
+
+
+def test_with_no_open_round_the_admin_index_offers_to_draw_one(admin_client, db):
+    page = text_of(admin_client.get("/admin/"))
+    assert "Published listings 0" in page
+    assert "None open. Draw this month's sample" in page
+
+
 # --- Drawing a sample -----------------------------------------------------------------------------------
 
 
