@@ -212,8 +212,9 @@ def figures_of(round_: AccuracyRound) -> RoundFigures:
 
 
 def published_rounds() -> list[RoundFigures]:
-    """Every closed round's figures, newest first."""
-    return [figures_of(round_) for round_ in AccuracyRound.objects.closed().with_call_counts().newest_first()]
+    """Every closed round's figures, newest first; a round with no calls has none."""
+    rounds = AccuracyRound.objects.closed().with_call_counts().filter(called__gt=0).newest_first()
+    return [figures_of(round_) for round_ in rounds]
 
 
 def open_round() -> RoundFigures | None:

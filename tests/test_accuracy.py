@@ -128,6 +128,13 @@ def test_every_page_links_to_the_accuracy_page_from_its_footer(client, db):
         assert 'href="/accuracy/">How accurate are these listings?</a>' in client.get(path).content.decode(), path
 
 
+def test_a_closed_round_without_calls_shows_no_figures_rather_than_an_error(client, db):
+    AccuracyRound.objects.create(month=MARCH, seed=1, population_size=0, status="closed", closed_at=timezone.now())
+    response = client.get("/accuracy/")
+    assert response.status_code == 200
+    assert "We have not finished a round of phone checks yet" in text_of(response)
+
+
 def test_a_round_keeps_its_figures_when_a_sampled_provider_is_deleted(client, listings):
     closed_round(MARCH, KNOWN_SAMPLE)
     Provider.objects.filter(pk=listings[0].pk).delete()
