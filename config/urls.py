@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("directory.urls")),
     path("", include("guides.urls")),
     path("", include("finder.urls")),
+    path("", include("listings.accuracy_urls")),
 ]
 
 handler400 = "config.errors.bad_request"

@@ -18,6 +18,7 @@ EDITED_MODELS = [
     ("directory", "provider"), ("directory", "license"), ("directory", "office"),
     *(("directory", kind.model._meta.model_name) for kind in KINDS),
     ("directory", "resource"), ("guides", "guide"), ("finder", "nextsteprule"), ("finder", "guidancenote"),
+    ("listings", "accuracyround"), ("listings", "accuracycall"),  # the monthly phone checks: draw, call, close
 ]
 REVIEWED_MODELS = [("directory", "report")]
 

@@ -26,3 +26,187 @@ class ProviderAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} ({self.user.email})"
+
+
+# --- Accuracy: monthly phone checks of a random sample of listings ----------------------------------------
+
+
+class AccuracyRoundQuerySet(models.QuerySet):
+    def open(self) -> AccuracyRoundQuerySet:
+        return self.filter(status=AccuracyRound.Status.OPEN)
+
+    def closed(self) -> AccuracyRoundQuerySet:
+        return self.filter(status=AccuracyRound.Status.CLOSED)
+
+    def newest_first(self) -> AccuracyRoundQuerySet:
+        return self.order_by("-month", "-pk")
+
+    def with_call_counts(self) -> AccuracyRoundQuerySet:
+        """Count each round's calls by what they found, in one query: called, unrecorded, could_not_call,
+        reached, reached_and_accepting, fee_asked and fee_right, insurance_asked and insurance_right."""
+        reached = models.Q(calls__result="reached")
+        asked = ["yes", "no"]
+
+        def calls(condition: models.Q | None = None) -> models.Count:
+            return models.Count("calls", filter=condition)
+
+        return self.annotate(
+            called=calls(),
+            unrecorded=calls(models.Q(calls__result="")),
+            could_not_call=calls(models.Q(calls__result="could-not-call")),
+            reached=calls(reached),
+            reached_and_accepting=calls(reached & models.Q(calls__accepting="yes")),
+            fee_asked=calls(models.Q(calls__fee_as_listed__in=asked)),
+            fee_right=calls(models.Q(calls__fee_as_listed="yes")),
+            insurance_asked=calls(models.Q(calls__insurance_as_listed__in=asked)),
+            insurance_right=calls(models.Q(calls__insurance_as_listed="yes")),
+        )
+
+
+class AccuracyRound(models.Model):
+    """One month's phone checks: a seeded random sample of the published listings, drawn once and recorded
+    (seed and provider ids) so it can be drawn again and checked; read-only once closed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open: calls being made"
+        CLOSED = "closed", "Closed: results published"
+
+    month = models.DateField(help_text="The first day of the month the round belongs to.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, editable=False)
+    requested_size = models.PositiveIntegerField(
+        "sample size asked for", default=100,
+        help_text="How many listings to call. All published listings are called when there are fewer.",
+    )
+    seed = models.BigIntegerField(
+        help_text="The random seed: the same seed over the same published listings draws the same sample.",
+    )
+    population_size = models.PositiveIntegerField(
+        "published listings when drawn", help_text="How many published listings the sample was drawn from.",
+    )
+    sampled_provider_ids = models.JSONField(
+        "sampled provider IDs", default=list,
+        help_text="The IDs of the providers drawn, in the order drawn: the record of the sample.",
+    )
+    drawn_at = models.DateTimeField(auto_now_add=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        editable=False,
+    )
+
+    objects = AccuracyRoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-month", "-pk"]
+        verbose_name = "accuracy round"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="open"), name="accuracyround_one_open",
+                violation_error_message="Another round is still open: close it before drawing a new one.",
+            ),
+            models.UniqueConstraint(
+                fields=["month"], name="accuracyround_one_per_month",
+                violation_error_message="There is already a round for this month.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_at__isnull=True)
+                | models.Q(status="closed", closed_at__isnull=False),
+                name="accuracyround_closed_when_dated",
+                violation_error_message="A closed round has the time it was closed; an open one does not.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(requested_size__gte=1), name="accuracyround_sample_size_positive",
+                violation_error_message="Call at least one listing.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Accuracy round, {self.month:%B %Y}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class AccuracyCallQuerySet(models.QuerySet):
+    def unrecorded(self) -> AccuracyCallQuerySet:
+        return self.filter(result=AccuracyCall.Result.UNRECORDED)
+
+    def recorded(self) -> AccuracyCallQuerySet:
+        return self.exclude(result=AccuracyCall.Result.UNRECORDED)
+
+
+class AccuracyCall(models.Model):
+    """Staff's phone call to one sampled listing, and what they found."""
+
+    class Result(models.TextChoices):
+        UNRECORDED = "", "Not recorded yet"
+        REACHED = "reached", "Reached the provider or their office"
+        NOT_REACHED = "not-reached", "Called, not reached"
+        COULD_NOT_CALL = "could-not-call", "Could not call (counts as not reached)"
+
+    class Accepting(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNKNOWN = "unknown", "Unknown"
+
+    class AsListed(models.TextChoices):
+        YES = "yes", "Yes, as listed"
+        NO = "no", "No, different"
+        NOT_ASKED = "not-asked", "Not asked"
+
+    round = models.ForeignKey(AccuracyRound, on_delete=models.CASCADE, related_name="calls")
+    # The call and its result stay when a provider is deleted later: a closed round's figures never change.
+    provider = models.ForeignKey(
+        Provider, on_delete=models.SET_NULL, null=True, blank=True, related_name="accuracy_calls",
+    )
+    provider_name = models.CharField("listing", max_length=200, help_text="The provider's name when drawn.")
+    position = models.PositiveIntegerField(help_text="The order in which the listing was drawn.")
+    result = models.CharField(max_length=20, choices=Result.choices, blank=True, default=Result.UNRECORDED)
+    accepting = models.CharField(
+        "accepting new clients", max_length=10, choices=Accepting.choices, default=Accepting.UNKNOWN,
+    )
+    fee_as_listed = models.CharField(
+        "fee as listed", max_length=10, choices=AsListed.choices, default=AsListed.NOT_ASKED,
+        help_text="Is the fee they quote the fee on the listing?",
+    )
+    insurance_as_listed = models.CharField(
+        "insurance as listed", max_length=10, choices=AsListed.choices, default=AsListed.NOT_ASKED,
+        help_text="Do they take the insurance plans the listing names?",
+    )
+    notes = models.TextField(blank=True, max_length=2000)
+    called_on = models.DateField(null=True, blank=True, help_text="Filled with today when a result is recorded.")
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Who recorded the call.",
+    )
+
+    objects = AccuracyCallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["round", "position"]
+        verbose_name = "accuracy call"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "provider"], name="accuracycall_one_per_provider_per_round",
+                violation_error_message="This listing is already in the round.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(result="reached")
+                | models.Q(accepting="unknown", fee_as_listed="not-asked", insurance_as_listed="not-asked"),
+                name="accuracycall_answers_only_when_reached",
+                violation_error_message="Only a call that reached the provider has answers: set accepting to "
+                                        "unknown and the fee and insurance to not asked, or record it as reached.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(result="") | models.Q(called_on__isnull=False),
+                name="accuracycall_recorded_with_a_date",
+                violation_error_message="A recorded call has the day it was made.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.provider_name

@@ -9,6 +9,7 @@ transactional.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from pathlib import Path
@@ -22,6 +23,7 @@ from django.test import Client
 
 from directory.models import Provider, Report
 from guides.models import Guide
+from listings import accuracy
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +55,7 @@ PUBLIC_PAGES = [
     ("condition", "/conditions/treatment-resistant-depression/", None),
     ("condition-depression", "/conditions/depression/", "Depression"),
     ("resources", "/resources/", None),
+    ("accuracy", "/accuracy/", "How accurate are our listings?"),
 ]
 
 
@@ -634,4 +637,40 @@ def test_staff_sign_in_enter_a_provider_with_a_license_and_an_office_and_the_pub
     text = card.inner_text()
     assert "LPC" in text and "Portland, OR" in text
     assert "$45" in text and "sliding scale" in text
+    assert site.foreign_requests() == []
+
+
+# --- Accuracy ---------------------------------------------------------------------------------------------
+
+
+def test_the_accuracy_page_is_found_from_the_footer_and_reads_a_rounds_figures_from_its_tables(
+    site, accessible, make_provider
+):
+    for n in range(10):
+        make_provider(f"Provider {n}")
+    round_ = accuracy.draw_round(10, month=datetime.date(2026, 3, 1), seed=7)
+    for position, call in enumerate(round_.calls.order_by("position"), start=1):
+        if position <= 7:  # 7 of 10 reached, 5 of them accepting new clients
+            call.result, call.accepting = "reached", "yes" if position <= 5 else "no"
+        else:
+            call.result = "not-reached"
+        call.called_on = datetime.date(2026, 3, 10)
+        call.save()
+    accuracy.close(round_)
+
+    page = site.page
+    site.open("/")
+    page.get_by_role("link", name="How accurate are these listings?").click()
+    page.get_by_role("heading", level=1, name="How accurate are our listings?").wait_for()
+    table = page.get_by_role("table", name="March 2026: 10 listings chosen at random from 10 published")
+    reached = table.get_by_role("row", name=re.compile("^Reached the provider"))
+    assert reached.get_by_role("cell").inner_text() == "70% (40% to 89%) of 10 listings we called"
+    accepting = table.get_by_role("row", name=re.compile("^Reached, and accepting"))
+    assert accepting.get_by_role("cell").inner_text() == "50% (24% to 76%) of 10 listings we called"
+    freshness = page.get_by_role("table", name="All 10 published listings, today")
+    assert "100% (10 of 10)" in freshness.get_by_role("row", name=re.compile("^By anyone")).inner_text()
+    accessible(page)
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 1
+    accessible(page)
     assert site.foreign_requests() == []
