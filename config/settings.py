@@ -82,7 +82,18 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY") else None
+# The address counted is the client's (django-ipware). Behind a proxy (BEHIND_PROXY: one proxy that appends the
+# address it sees to X-Forwarded-For, as nginx's $proxy_add_x_forwarded_for does) it is the right-most entry of
+# that header: whatever stands left of it the client wrote itself. ipware's proxy count is the proxies in the
+# header besides that entry, 0; not strict, so a forged entry cannot throw the header out and put the attacker
+# under the proxy's address. Without a proxy, REMOTE_ADDR only: an X-Forwarded-For header is ignored.
+if env_bool("BEHIND_PROXY"):
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = 0
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+IPWARE_STRICT = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
