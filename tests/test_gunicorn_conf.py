@@ -93,7 +93,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_gunicorn_serves_with_this_configuration(tmp_path):
+def test_gunicorn_serves_with_this_configuration_and_logs_no_query_string(tmp_path):
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}},
@@ -102,7 +102,7 @@ def test_gunicorn_serves_with_this_configuration(tmp_path):
     }
     log = tmp_path / "gunicorn.log"
     with log.open("w") as output:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi"], cwd=ROOT, env=env,
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "tests.gunicorn_app"], cwd=ROOT, env=env,
                                   stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
@@ -116,14 +116,13 @@ def test_gunicorn_serves_with_this_configuration(tmp_path):
                 if time.monotonic() > deadline or server.poll() is not None:
                     pytest.fail("gunicorn did not answer:\n" + log.read_text())
                 time.sleep(0.1)
-        # A request that fails outside Django's own error handling (here: no database tables, and no collected
-        # static files for the error page) is logged by gunicorn itself.
+        # A request that fails outside Django's own error handling is logged by gunicorn itself.
         with pytest.raises(urllib.error.HTTPError):
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/providers/?q=panic+attacks", timeout=10)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/crash/?q=panic+attacks", timeout=10)
     finally:
         server.terminate()
         server.wait(30)
     written = log.read_text()
     assert '"GET /healthz HTTP/1.1" 200' in written
-    assert "Error handling request GET /providers/" in written
+    assert "Error handling request GET /crash/" in written
     assert "panic" not in written
