@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 # Settings for the test run: DEBUG off (the production code paths), plain HTTP on this machine.
 TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-not-for-production-0123456789
 
-.PHONY: run test venv migrate demo-data lint browser bench bench-data loadtest clean
+.PHONY: run test venv migrate demo-data lint browser redis bench bench-data loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,12 @@ run: demo-data
 browser:
 	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium
 
+## redis-server for the cache outage tests (Debian's package; the tests run their own server on a free port)
+redis:
+	@command -v redis-server >/dev/null 2>&1 || scripts/install-redis
+
 ## Run the whole test suite (unit, integration and real-browser tests) with lint and checks
-test: venv browser
+test: venv browser redis
 	$(BIN)/ruff check .
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run

@@ -84,12 +84,13 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY") else None
-
-# Behind a reverse proxy, the client's address is the right-most X-Forwarded-For entry the PROXY_COUNT trusted
-# proxies did not add (directory/client.py); otherwise REMOTE_ADDR.
+# The address counted, for failed staff sign-ins and for report limits alike, is the client's, decided in one
+# place (directory/client.py): REMOTE_ADDR; behind a reverse proxy (BEHIND_PROXY), the right-most X-Forwarded-For
+# entry the PROXY_COUNT trusted proxies did not add (nginx's $proxy_add_x_forwarded_for appends the address it
+# sees), since whatever stands left of it the client wrote itself.
 BEHIND_PROXY = env_bool("BEHIND_PROXY")
 PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1"))
+AXES_CLIENT_IP_CALLABLE = "directory.client.client_address"
 
 # Reports about a listing (directory/limits.py): at most so many an hour from one address, and about one provider.
 # django-ratelimit counts them in the default cache and lets reports through when the cache fails.
@@ -127,9 +128,11 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis is an optimization: while it does not answer, each process serves from the database and its
+# own memory (config/cache.py), and /healthz says "degraded".
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+        {"BACKEND": "config.cache.FallbackRedisCache", "LOCATION": os.environ["REDIS_URL"]}
         if os.environ.get("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "directory"}
     )
@@ -179,7 +182,7 @@ CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
-if env_bool("BEHIND_PROXY"):
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Search and fit-finder URLs carry health information: never send them to another site.

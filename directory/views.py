@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import InvalidPage
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from config.cache import cache_status
 
 from .forms import ReportForm
 from .limits import Refusal, report_refusal
@@ -92,11 +95,16 @@ def render_profile(
 
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
-    """200 "ok" when the app and its database answer, 503 otherwise."""
+    """200 while the database answers ("degraded" when the cache does not: pages still work), else 503."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        database = "ok"
     except DatabaseError:
-        return HttpResponse("database unavailable", status=503, content_type="text/plain")
-    return HttpResponse("ok", content_type="text/plain")
+        database = "unreachable"
+    cache_state = cache_status(cache)
+    if database != "ok":
+        return JsonResponse({"status": "unavailable", "database": database, "cache": cache_state}, status=503)
+    status = "degraded" if cache_state == "unreachable" else "ok"
+    return JsonResponse({"status": status, "database": database, "cache": cache_state})

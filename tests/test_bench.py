@@ -28,6 +28,8 @@ class TestOnTheDemoProviders:
         assert float(rows["search, no filter"]["kb"]) < 64  # 20 cards with availability and hours, filters, counts
         assert re.search(r"full text\s+search p50\s+\d+\.\d p95\s+\d+\.\d ms; SQL p50\s+\d+\.\d", printed)
         assert re.search(r"facet index: read in \d+ ms, \d+ KB in the cache", printed)
+        assert re.search(r"ZIP table, first search of a new process: read in \d+\.\d ms, \+\d+\.\d MB; made from "
+                         r"the zipcodes package \(before\) \d+ ms, \+\d+ MB", printed)
 
 
 @pytest.mark.django_db

@@ -76,9 +76,10 @@ def test_a_text_number_becomes_an_sms_link_with_its_keyword_as_the_message(text_
 
 
 @pytest.mark.django_db
-def test_healthz_answers_ok(client):
+def test_healthz_answers_ok_with_the_database_and_a_cache_of_this_process(client):
     response = client.get("/healthz")
-    assert (response.status_code, response.content) == (200, b"ok")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "local"}
 
 
 def test_healthz_and_pages_answer_503_when_the_database_is_unreachable(tmp_path):
@@ -97,7 +98,7 @@ def test_healthz_and_pages_answer_503_when_the_database_is_unreachable(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == "503 database unavailable"
+    assert lines[0] == '503 {"status": "unavailable", "database": "unreachable", "cache": "local"}'
     assert lines[1] == "503 True"
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +91,7 @@ class Command(BaseCommand):
         timed = requests(profile, profile_name, deep_page)
         figures = [self.measure(client, name, path, runs, secure) for name, path in timed]
         lines = self.table(figures, runs)
-        lines += ["", *self.main_sql(runs), "", self.index_build()]
+        lines += ["", *self.main_sql(runs), "", self.index_build(), self.zip_table()]
         text = "\n".join(lines)
         self.stdout.write(text)
         if output:
@@ -135,6 +138,16 @@ class Command(BaseCommand):
         took = time.perf_counter() - start
         return f"facet index: read in {took * 1000:.0f} ms, {len(pickle.dumps(index)) / 1024:.0f} KB in the cache"
 
+    def zip_table(self) -> str:
+        """The first ZIP search's set-up in a new process: reading the shipped table, and (as before it shipped)
+        making the table from the zipcodes package; time and memory, each in a fresh interpreter."""
+        shipped = _cold_start("geo.zip_centre('90012')")
+        from_package = _cold_start("geo.ZipTable.from_package().place('90012')")
+        return (
+            f"ZIP table, first search of a new process: read in {shipped['ms']:.1f} ms, +{shipped['mb']:.1f} MB; "
+            f"made from the zipcodes package (before) {from_package['ms']:.0f} ms, +{from_package['mb']:.0f} MB"
+        )
+
     def main_sql(self, runs: int) -> list[str]:
         """The search as the page runs it, without rendering (first page of 20 with its rows, the total and
         the facet counts), and the time of its SQL alone: what surrounds them is the rest of each figure."""
@@ -165,3 +178,24 @@ class Command(BaseCommand):
                 f" SQL p50 {statistics.median(sql):6.1f} p95 {percentile(sql, 0.95):6.1f} ms"
             )
         return lines
+
+
+_COLD_START = """
+import json, os, time
+def resident():  # bytes in memory now (Linux)
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+before = resident()
+start = time.perf_counter()
+from directory import geo
+{lookup}
+took = time.perf_counter() - start
+print(json.dumps({{"ms": took * 1000, "mb": (resident() - before) / 2**20}}))
+"""
+
+
+def _cold_start(lookup: str) -> dict[str, float]:
+    """Time (ms) and memory growth (MB) of one ZIP lookup in a fresh interpreter."""
+    code = _COLD_START.format(lookup=lookup)
+    done = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, capture_output=True, text=True,
+                          check=True, timeout=120)
+    return json.loads(done.stdout)
