@@ -38,6 +38,7 @@ def test_an_unknown_page_keeps_the_html_404_with_the_crisis_line(client):
 
 @pytest.mark.parametrize(("method", "path"), [
     ("post", "/api/providers/"), ("delete", "/api/guides/"), ("put", "/api/hsds/services"), ("post", "/api/hsds/"),
+    ("post", "/api/match/"),
 ])
 def test_a_wrong_method_answers_405_in_json_and_names_the_allowed_one(client, method, path):
     response = getattr(client, method)(path)
