@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from directory.serializers import provider_json
@@ -19,7 +19,7 @@ from .matching import MatchResult, find_matches
 private = cache_control(private=True, no_store=True, max_age=0)
 
 
-@require_GET
+@require_safe
 @private
 @vary_on_headers("HX-Request")
 def match(request: HttpRequest) -> HttpResponse:
