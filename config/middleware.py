@@ -11,8 +11,9 @@ from . import errors
 
 # Pages whose forms POST back to this site. Chromium sends "Origin: null" with a form post from a
 # no-referrer page, which Django's CSRF check must refuse; "same-origin" still sends nothing to
-# other sites. None of these URLs carries what a person searched for.
-FORM_PAGES = {"provider_detail", "provider_report"}
+# other sites. None of these URLs carries what a person searched for (a confirmation link's token
+# goes to this site only).
+FORM_PAGES = {"provider_detail", "provider_report", "confirm_availability"}
 ADMIN_PREFIX = "/admin/"
 FORM_PATH_PREFIXES = (ADMIN_PREFIX,)
 

@@ -8,6 +8,7 @@ admin.site.index_title = "Data entry"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/hsds/", include("openreferral.urls")),
+    path("listings/confirm/", include("listings.confirm_urls")),
     path("", include("directory.urls")),
     path("", include("guides.urls")),
     path("", include("finder.urls")),

@@ -3,8 +3,13 @@ listing, and when they last confirmed their availability."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from directory.models import Provider
 
@@ -210,3 +215,63 @@ class AccuracyCall(models.Model):
 
     def __str__(self) -> str:
         return self.provider_name
+
+
+# --- "Still accepting?": the questions emailed to providers who claimed their listing --------------------
+
+
+class ConfirmationRequestQuerySet(models.QuerySet):
+    def sent_since(self, when: datetime.datetime) -> ConfirmationRequestQuerySet:
+        return self.filter(sent_at__gte=when)
+
+    def in_this_round(self) -> ConfirmationRequestQuerySet:
+        """Sent within the last AVAILABILITY_CONFIRM_DAYS: a listing is asked at most once in that time."""
+        return self.sent_since(timezone.now() - datetime.timedelta(days=settings.AVAILABILITY_CONFIRM_DAYS))
+
+    def unanswered(self) -> ConfirmationRequestQuerySet:
+        return self.filter(answered_at__isnull=True)
+
+
+class ConfirmationRequest(models.Model):
+    """One "Still accepting new clients?" email to a provider who claimed their listing, and their answer.
+
+    The links in the email carry the signed nonce; the answer is recorded once, and the link is used up."""
+
+    class Answer(models.TextChoices):
+        ACCEPTING = "accepting", "Accepting new clients"
+        NOT_ACCEPTING = "not-accepting", "Not accepting new clients"
+        WAITLIST = "waitlist", "Not accepting new clients, with a waitlist"
+
+    # Tied to the claim, not only the listing: if staff remove a claim, the links already sent stop working.
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="confirmation_requests")
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    sent_at = models.DateTimeField(default=timezone.now)
+    answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
+    waitlist_weeks = models.PositiveSmallIntegerField(
+        "waitlist (weeks)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(104)],
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConfirmationRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        get_latest_by = "sent_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answer="", answered_at__isnull=True) | (~Q(answer="") & Q(answered_at__isnull=False)),
+                name="confirmationrequest_answered_with_a_time",
+                violation_error_message="An answer is recorded with the time it was given, and only then.",
+            ),
+            models.CheckConstraint(
+                # isnull=False said outright: a NULL comparison is unknown, and a CHECK lets unknown pass.
+                condition=Q(answer="waitlist", waitlist_weeks__isnull=False, waitlist_weeks__range=(1, 104))
+                | (~Q(answer="waitlist") & Q(waitlist_weeks__isnull=True)),
+                name="confirmationrequest_weeks_only_with_a_waitlist",
+                violation_error_message="A waitlist answer gives the weeks (1 to 104); no other answer does.",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "sent_at"], name="confirmationrequest_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.account.provider}: asked {self.sent_at:%Y-%m-%d}"

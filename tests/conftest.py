@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import email
+import email.policy
 import functools
 import json
 import os
 import shutil
+import socket
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -233,6 +237,22 @@ def make_provider(taxonomy):
 
 
 @pytest.fixture
+def make_claimed_provider(make_provider, today):
+    """make_claimed_provider("Ana Díaz", "ana@example.org", confirmed_days_ago=31): a listing its provider claimed."""
+    from django.contrib.auth.models import User
+
+    from listings.models import ProviderAccount
+
+    def make(name: str, email: str, *, confirmed_days_ago: int | None = 31, **fields) -> Provider:
+        confirmed = None if confirmed_days_ago is None else today - datetime.timedelta(days=confirmed_days_ago)
+        provider = make_provider(name, accepting_confirmed=confirmed, **fields)
+        ProviderAccount.objects.create(user=User.objects.create_user(username=email, email=email), provider=provider)
+        return provider
+
+    return make
+
+
+@pytest.fixture
 def today() -> datetime.date:
     from django.utils import timezone
 
@@ -343,3 +363,47 @@ def assert_accessible(page) -> None:
 @pytest.fixture
 def accessible():
     return assert_accessible
+
+
+# --- A real mail server ----------------------------------------------------------------
+
+
+class Inbox:
+    """An aiosmtpd handler: keeps each message it accepts, and refuses the recipients in `refused`."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+    def recipients(self) -> list[str]:
+        return sorted(message["To"] for message in self.messages)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """An SMTP server on localhost, in this process, that Django's SMTP backend sends to (no TLS, no login)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield inbox
+    controller.stop()
