@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import email
+import email.policy
 import functools
 import json
 import os
+import re
 import shutil
+import socket
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -230,6 +234,56 @@ def make_provider(taxonomy):
         return provider
 
     return make
+
+
+@pytest.fixture
+def make_account(db):
+    """make_account(provider, "ana@example.org"): the provider has claimed their listing with that email."""
+    from django.contrib.auth.models import User
+
+    from listings.models import ProviderAccount
+
+    def make(provider: Provider, email: str = "ana@example.org") -> ProviderAccount:
+        user = User.objects.create_user(f"provider-{provider.pk}", email=email)
+        return ProviderAccount.objects.create(user=user, provider=provider)
+
+    return make
+
+
+class Mailbox:
+    """What a real SMTP server on localhost received (aiosmtpd's handler interface)."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+    def body(self, index: int = -1) -> str:
+        return self.messages[index].get_body(("plain",)).get_content()
+
+    def links(self, index: int = -1) -> list[str]:
+        return re.findall(r"https?://\S+", self.body(index))
+
+
+@pytest.fixture
+def mailbox(settings) -> Mailbox:
+    """An SMTP server in this process (aiosmtpd), on a free port of 127.0.0.1; Django sends email through it."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield box
+    controller.stop()
 
 
 @pytest.fixture
