@@ -14,7 +14,7 @@ from . import errors
 # other sites. None of these URLs carries what a person searched for.
 FORM_PAGES = {"provider_detail", "provider_report"}
 ADMIN_PREFIX = "/admin/"
-FORM_PATH_PREFIXES = (ADMIN_PREFIX,)
+FORM_PATH_PREFIXES = (ADMIN_PREFIX, "/provider/")
 
 
 class ReferrerPolicyMiddleware:

@@ -181,7 +181,7 @@ def describe(name: str, value: Any) -> list[str]:
     if name == "licenses":
         credentials = dict(CredentialType.objects.values_list("code", "name"))
         return [
-            f"{credentials.get(lic['credential'], lic['credential'])} ({lic['credential']}), "
+            f"{credentials.get(lic['credential'], lic['credential'])}, "
             f"{JURISDICTIONS.get(lic['jurisdiction'], lic['jurisdiction'])}, number {lic['number']}"
             + (f", expires {_date_text(lic['expires_on'])}" if lic.get("expires_on") else "")
             for lic in value or []

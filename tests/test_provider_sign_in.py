@@ -184,3 +184,7 @@ def test_signing_out_ends_the_session(client, ana):
 
 def test_staff_signed_in_without_a_listing_are_told_there_is_none(admin_client):
     assertContains(admin_client.get("/provider/"), "No listing for this account", status_code=403)
+
+
+def test_the_home_page_leads_providers_to_sign_in(client):
+    assertContains(client.get("/"), '<a href="/provider/sign-in/">Sign in to keep your listing up to date</a>')
