@@ -104,6 +104,9 @@ def _kept(formset) -> list:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        # Browsers send a textarea's line breaks as CRLF, and forms strip the ends: neither is a change.
+        return value.replace("\r\n", "\n").strip()
     if isinstance(value, Decimal):
         return f"{value:.2f}"  # as the database keeps fees: 120 and 120.00 are the same fee
     if isinstance(value, datetime.date):

@@ -312,3 +312,12 @@ def test_a_rejected_edit_must_say_why(ana):
     with pytest.raises(IntegrityError):
         ListingEdit.objects.create(provider=ana, changes={"bio": "a"}, before={"bio": ""},
                                    status=Decision.REJECTED, reason="")
+
+
+def test_sending_the_form_unchanged_proposes_nothing_even_with_line_breaks(provider_client, ana):
+    Provider.objects.filter(pk=ana.pk).update(bio="First paragraph.\n\nSecond paragraph.\n")
+    data = edit_data(Provider.objects.get(pk=ana.pk))
+    data["bio"] = data["bio"].replace("\n", "\r\n")  # as a browser sends a textarea
+    response = provider_client.post(f"/provider/listing/{ana.slug}/edit/", data, follow=True)
+    assertContains(response, "Nothing was changed.")
+    assert not ListingEdit.objects.exists()
