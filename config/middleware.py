@@ -15,7 +15,7 @@ from . import errors
 # goes to this site only).
 FORM_PAGES = {"provider_detail", "provider_report", "confirm_availability"}
 ADMIN_PREFIX = "/admin/"
-FORM_PATH_PREFIXES = (ADMIN_PREFIX,)
+FORM_PATH_PREFIXES = (ADMIN_PREFIX, "/provider/")
 
 
 class ReferrerPolicyMiddleware:

@@ -75,7 +75,12 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Providers sign in with a one-time link sent by email (listings/signin.py), never a password.
+    "sesame.backends.ModelBackend",
 ]
+# A sign-in link works once, for 15 minutes.
+SESAME_MAX_AGE = 15 * 60
+SESAME_ONE_TIME = True
 
 # Staff sign-in throttling: after 5 failed attempts for one username from one address, that pair
 # waits 15 minutes. Attempts are counted in the database.
@@ -93,7 +98,8 @@ PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "1"))
 AXES_CLIENT_IP_CALLABLE = "directory.client.client_address"
 
 # Reports about a listing (directory/limits.py): at most so many an hour from one address, and about one provider.
-# django-ratelimit counts them in the default cache and lets reports through when the cache fails.
+# django-ratelimit counts them (and requests for providers' sign-in links) in the default cache and lets them
+# through when the cache fails.
 REPORTS_PER_ADDRESS_PER_HOUR = int(os.environ.get("REPORTS_PER_ADDRESS_PER_HOUR", "5"))
 REPORTS_PER_PROVIDER_PER_HOUR = int(os.environ.get("REPORTS_PER_PROVIDER_PER_HOUR", "20"))
 RATELIMIT_IP_META_KEY = "directory.client.client_address"

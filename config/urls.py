@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("guides.urls")),
     path("", include("finder.urls")),
     path("", include("listings.accuracy_urls")),
+    path("", include("listings.urls")),
 ]
 
 handler400 = "config.errors.bad_request"

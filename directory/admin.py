@@ -291,13 +291,13 @@ class ResourceAdmin(admin.ModelAdmin):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ("created", "provider", "reason", "short_details", "resolved")
-    list_filter = ("resolved", "reason")
+    list_display = ("created", "provider", "reason", "short_details", "confirmed", "resolved")
+    list_filter = ("resolved", "confirmed", "reason")
     search_fields = ("provider__name", "details")
     list_select_related = ("provider",)
     readonly_fields = ("provider", "reason", "details", "created", "provider_links")
-    fields = ("provider", "provider_links", "reason", "details", "created", "resolved")
-    actions = ["mark_resolved"]
+    fields = ("provider", "provider_links", "reason", "details", "created", "confirmed", "resolved")
+    actions = ["mark_resolved", "confirm"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # reports come from the public form
@@ -316,3 +316,8 @@ class ReportAdmin(admin.ModelAdmin):
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         count = queryset.update(resolved=True)
         self.message_user(request, f"Marked {count} report(s) resolved.", messages.SUCCESS)
+
+    @admin.action(description="Confirm the selected reports (a provider who manages the listing then sees them)")
+    def confirm(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        count = queryset.update(confirmed=True)
+        self.message_user(request, f"Confirmed {count} report(s).", messages.SUCCESS)

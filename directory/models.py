@@ -1116,6 +1116,10 @@ class Report(models.Model):
     details = models.TextField(blank=True, max_length=1000)
     created = models.DateTimeField(auto_now_add=True)
     resolved = models.BooleanField(default=False)
+    confirmed = models.BooleanField(
+        "confirmed by staff", default=False,
+        help_text="Staff checked the report and found it right; the provider then sees it on their dashboard.",
+    )
 
     class Meta:
         ordering = ["resolved", "-created"]

@@ -20,7 +20,11 @@ EDITED_MODELS = [
     ("directory", "resource"), ("guides", "guide"), ("finder", "nextsteprule"), ("finder", "guidancenote"),
     ("listings", "accuracyround"), ("listings", "accuracycall"),  # the monthly phone checks: draw, call, close
 ]
-REVIEWED_MODELS = [("directory", "report")]
+REVIEWED_MODELS = [("directory", "report"), ("listings", "listingedit")]
+# Models editors may look at: claims to a listing, which only verifiers decide, and providers' accounts.
+VIEWED_MODELS = [("listings", "claimrequest"), ("listings", "provideraccount")]
+# What verifiers may do besides: mark licenses verified, and decide claims (after checking the license).
+VERIFIER_MODELS = [("listings", "claimrequest")]
 
 
 def _permissions(app_label: str, model: str, actions: list[str]) -> list[Permission]:
@@ -39,6 +43,8 @@ def editor_permissions() -> list[Permission]:
         permissions += _permissions(app_label, model, ["view", "add", "change"])
     for app_label, model in REVIEWED_MODELS:
         permissions += _permissions(app_label, model, ["view", "change"])
+    for app_label, model in VIEWED_MODELS:
+        permissions += _permissions(app_label, model, ["view"])
     return permissions
 
 
@@ -48,6 +54,8 @@ def setup_roles() -> dict[str, int]:
     verifier_perms = editor_perms + list(
         Permission.objects.filter(content_type__app_label="directory", codename="verify_license")
     )
+    for app_label, model in VERIFIER_MODELS:
+        verifier_perms += _permissions(app_label, model, ["change"])
     result = {}
     for name, perms in ((EDITORS, editor_perms), (VERIFIERS, verifier_perms)):
         group, _ = Group.objects.get_or_create(name=name)

@@ -1,4 +1,6 @@
-"""Staff see which listings their providers have claimed, and run the monthly accuracy rounds."""
+"""Staff see which listings their providers have claimed, run the monthly accuracy rounds, and review what
+providers send: their edits (a field-by-field difference to approve or reject with a reason), claims to a
+listing (verifiers only), and, beside them in one review queue, reports from the public."""
 
 from __future__ import annotations
 
@@ -7,16 +9,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from directory.models import Provider
+from directory.models import Provider, Report
 
-from . import accuracy
-from .models import AccuracyCall, AccuracyRound, ProviderAccount
+from . import accuracy, claims, edits
+from .models import AccuracyCall, AccuracyRound, ClaimRequest, Decision, ListingEdit, ProviderAccount
 
 
 @admin.register(ProviderAccount)
@@ -239,3 +242,199 @@ class AccuracyCallAdmin(admin.ModelAdmin):
             provider.phone or "none listed", provider.availability.label, provider.fee_summary or "none listed",
             insurance,
         )
+
+
+# --- Review: providers' edits, claims to a listing, and (in the review queue) reports from the public -------
+
+APPROVE, REJECT = "approve", "reject"
+DECISIONS = [(APPROVE, "Approve"), (REJECT, "Reject (say why below)")]
+
+
+class DecisionForm(forms.ModelForm):
+    """Approve, or reject with a reason the person sees."""
+
+    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect, required=True)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == REJECT and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Say why: the person who asked sees this.")
+        return data
+
+
+class ListingEditForm(DecisionForm):
+    class Meta:
+        model = ListingEdit
+        fields = ["reason"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == APPROVE:
+            problems = edits.problems_approving(self.instance)
+            if problems:
+                raise ValidationError(["The listing refuses these changes, so nothing was applied:", *problems])
+        return data
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Waiting items unless staff ask for others: they open the list to decide."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*Decision.choices, ("all", "All")]
+
+    def queryset(self, request, queryset):
+        value = self.value() or Decision.PENDING
+        return queryset if value == "all" else queryset.filter(status=value)
+
+    def choices(self, changelist):
+        value = self.value() or Decision.PENDING
+        for lookup, title in self.lookup_choices:
+            yield {"selected": value == lookup, "display": title,
+                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
+
+
+class ReviewAdmin(admin.ModelAdmin):
+    """Read-only once decided; a decision is made through the form's decision and reason."""
+
+    list_filter = (StatusFilter,)
+    list_select_related = ("provider",)
+    change_list_template = "admin/listings/review_change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_pending)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        decided = ("status", "decided_by", "decided_at", "reason")
+        if obj is not None and obj.is_pending and self.has_change_permission(request, obj):
+            return (*self.shown_fields, "decision", "reason")
+        return (*self.shown_fields, *decided)
+
+
+@admin.register(ListingEdit)
+class ListingEditAdmin(ReviewAdmin):
+    form = ListingEditForm
+    list_display = ("provider", "created", "status", "changed_fields")
+    search_fields = ("provider__name",)
+    shown_fields = ("listing", "created", "submitted_by", "difference")
+    readonly_fields = ("listing", "created", "submitted_by", "difference", "status", "decided_by", "decided_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is not None and obj.is_pending and self.has_change_permission(request, obj):
+            return self.readonly_fields
+        return (*self.readonly_fields, "reason")
+
+    @admin.display(description="what changes")
+    def changed_fields(self, obj: ListingEdit) -> str:
+        return ", ".join(edits.label_of(name) for name in obj.changes)
+
+    @admin.display(description="listing")
+    def listing(self, obj: ListingEdit) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("admin:directory_provider_change", args=[obj.provider_id]),
+                           obj.provider)
+
+    @admin.display(description="changes, field by field")
+    def difference(self, obj: ListingEdit) -> str:
+        old = "Now" if obj.is_pending else "Before"
+        return render_to_string("listings/_changes.html", {
+            "changes": edits.differences(obj), "caption": f"Changes to {obj.provider}", "old_heading": old,
+        })
+
+    def save_model(self, request: HttpRequest, obj: ListingEdit, form, change: bool) -> None:
+        if form.cleaned_data["decision"] == APPROVE:
+            edits.approve(obj, request.user)
+            self.message_user(request, f"Approved: {obj.provider}'s listing now shows the changes.", messages.SUCCESS)
+        else:
+            edits.reject(obj, form.cleaned_data["reason"], request.user)
+            self.message_user(request, f"Rejected: {obj.provider} sees your reason on their dashboard.",
+                              messages.SUCCESS)
+
+    def get_urls(self):
+        queue = path("review/", self.admin_site.admin_view(self.review_queue), name="listings_review_queue")
+        return [queue, *super().get_urls()]
+
+    def review_queue(self, request: HttpRequest) -> HttpResponse:
+        """Everything waiting for staff in one place: edits, claims and reports from the public."""
+        user = request.user
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Review queue",
+            "edits": ListingEdit.objects.pending().select_related("provider").order_by("created")
+            if user.has_perm("listings.view_listingedit") else None,
+            "claims": ClaimRequest.objects.pending().select_related("provider").order_by("created")
+            if user.has_perm("listings.view_claimrequest") else None,
+            "reports": Report.objects.filter(resolved=False, confirmed=False).select_related("provider")
+            .order_by("created") if user.has_perm("directory.view_report") else None,
+        }
+        return render(request, "admin/listings/review_queue.html", context)
+
+
+class ClaimRequestForm(DecisionForm):
+    class Meta:
+        model = ClaimRequest
+        fields = ["provider", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == APPROVE:
+            problems = claims.problems_approving(self.instance, data.get("provider"))
+            if problems:
+                raise ValidationError(problems)
+        return data
+
+
+@admin.register(ClaimRequest)
+class ClaimRequestAdmin(ReviewAdmin):
+    """Verifiers (and superusers) decide; editors may look."""
+
+    form = ClaimRequestForm
+    list_display = ("name", "license", "email", "provider", "created", "status")
+    search_fields = ("name", "email", "license_number", "provider__name")
+    shown_fields = ("name", "license", "email", "created", "matching_listings", "provider")
+    readonly_fields = ("name", "license", "email", "created", "matching_listings", "status", "decided_by",
+                       "decided_at")
+    autocomplete_fields = ("provider",)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return claims.can_decide(request.user) and super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is not None and obj.is_pending and self.has_change_permission(request, obj):
+            return self.readonly_fields
+        return (*self.readonly_fields, "provider", "reason")
+
+    @admin.display(description="license")
+    def license(self, obj: ClaimRequest) -> str:
+        return f"{obj.license_number}, {obj.get_jurisdiction_display()}"
+
+    @admin.display(description="listings holding this license")
+    def matching_listings(self, obj: ClaimRequest) -> str:
+        found = claims.listings_matching(obj)
+        if not found:
+            return "None: check the license with the board, then choose the listing, or reject."
+        return format_html_join(
+            ", ", '<a href="{}">{}</a>{}',
+            ((reverse("admin:directory_provider_change", args=[p.pk]), p.name,
+              " (already claimed)" if hasattr(p, "account") else "") for p in found.select_related("account")),
+        )
+
+    def save_model(self, request: HttpRequest, obj: ClaimRequest, form, change: bool) -> None:
+        if form.cleaned_data["decision"] == APPROVE:
+            sent = claims.approve(obj, form.cleaned_data["provider"], request.user)
+            self.message_user(request, f"Approved: {obj.name} manages {obj.provider}'s listing."
+                              + (" We emailed them a sign-in link." if sent else
+                                 " The email could not be sent: they can ask for a link on the sign-in page."),
+                              messages.SUCCESS if sent else messages.WARNING)
+        else:
+            sent = claims.reject(obj, form.cleaned_data["reason"], request.user)
+            self.message_user(request, "Rejected." + (" We emailed them your reason." if sent else
+                                                      " The email could not be sent."),
+                              messages.SUCCESS if sent else messages.WARNING)

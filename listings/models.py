@@ -1,5 +1,6 @@
 """Listings kept true by the providers themselves: the account that ties a person signing in to their
-listing, and when they last confirmed their availability."""
+listing, and when they last confirmed their availability; the monthly accuracy rounds; and the claims and
+edits staff decide."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from directory.models import Provider
+from directory.models import Provider, jurisdiction_field_kwargs
 
 
 class ProviderAccount(models.Model):
@@ -275,3 +276,109 @@ class ConfirmationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.provider}: asked {self.sent_at:%Y-%m-%d}"
+# --- Claims and edits that staff review ----------------------------------------------------------------
+
+
+class Decision(models.TextChoices):
+    """Where a claim or an edit stands with staff."""
+
+    PENDING = "pending", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Not approved"
+
+
+class ReviewQuerySet(models.QuerySet):
+    def pending(self) -> ReviewQuerySet:
+        return self.filter(status=Decision.PENDING)
+
+    def decided(self) -> ReviewQuerySet:
+        return self.exclude(status=Decision.PENDING)
+
+    def about(self, provider: Provider) -> ReviewQuerySet:
+        return self.filter(provider=provider)
+
+
+class Reviewed(models.Model):
+    """What staff decide on: pending, then approved or rejected (with a reason the person sees)."""
+
+    status = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    reason = models.TextField(
+        "reason", blank=True, max_length=2000, help_text="Why it was not approved. The person who asked sees this."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == Decision.PENDING
+
+
+class ClaimRequest(Reviewed):
+    """Someone who says a listing is theirs but cannot receive email at the address on file. A verifier checks
+    the license with the board and approves (an account is made and a sign-in link sent) or rejects."""
+
+    name = models.CharField("your name", max_length=200)
+    license_number = models.CharField("license number", max_length=60)
+    jurisdiction = models.CharField("state or province of the license", **jurisdiction_field_kwargs)
+    email = models.EmailField("email address", help_text="Where the sign-in link goes once staff approve.")
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="claim_requests",
+        verbose_name="listing", help_text="The listing being claimed: found by the license, or chosen by staff.",
+    )
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=Decision.REJECTED) | ~Q(reason=""),
+                name="claimrequest_rejection_has_reason",
+                violation_error_message="Say why the claim is not approved.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Decision.APPROVED) | Q(provider__isnull=False),
+                name="claimrequest_approval_names_listing",
+                violation_error_message="Choose the listing the claim is approved for.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_jurisdiction_display()} {self.license_number})"
+
+
+class ListingEdit(Reviewed):
+    """A provider's changes to their listing, waiting for staff: the proposed values of each changed field (and
+    what they were), as JSON in the shape listings.edits describes."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="edits")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changes = models.JSONField(help_text="The proposed value of each changed field.")
+    before = models.JSONField(help_text="The value of each changed field when the provider proposed the change.")
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "listing edit"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider"], condition=Q(status=Decision.PENDING),
+                name="listingedit_one_pending_per_provider",
+                violation_error_message="This listing already has changes waiting for review.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Decision.REJECTED) | ~Q(reason=""),
+                name="listingedit_rejection_has_reason",
+                violation_error_message="Say why the changes are not approved.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Changes to {self.provider}"

@@ -8,6 +8,7 @@ import email.policy
 import functools
 import json
 import os
+import re
 import shutil
 import socket
 from decimal import Decimal
@@ -237,19 +238,36 @@ def make_provider(taxonomy):
 
 
 @pytest.fixture
-def make_claimed_provider(make_provider, today):
-    """make_claimed_provider("Ana Díaz", "ana@example.org", confirmed_days_ago=31): a listing its provider claimed."""
+def make_account(db):
+    """make_account(provider, "ana@example.org"): the provider has claimed their listing with that email."""
     from django.contrib.auth.models import User
 
     from listings.models import ProviderAccount
 
+    def make(provider: Provider, email: str = "ana@example.org") -> ProviderAccount:
+        user = User.objects.create_user(f"provider-{provider.pk}", email=email)
+        return ProviderAccount.objects.create(user=user, provider=provider)
+
+    return make
+
+
+@pytest.fixture
+def make_claimed_provider(make_provider, make_account, today):
+    """make_claimed_provider("Ana Díaz", "ana@example.org", confirmed_days_ago=31): a listing its provider claimed."""
+
     def make(name: str, email: str, *, confirmed_days_ago: int | None = 31, **fields) -> Provider:
         confirmed = None if confirmed_days_ago is None else today - datetime.timedelta(days=confirmed_days_ago)
         provider = make_provider(name, accepting_confirmed=confirmed, **fields)
-        ProviderAccount.objects.create(user=User.objects.create_user(username=email, email=email), provider=provider)
+        make_account(provider, email)
         return provider
 
     return make
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Inbox:
+    """The SMTP server on localhost (smtp_server), by the name the provider sign-in tests read it."""
+    return smtp_server
 
 
 @pytest.fixture
@@ -387,6 +405,12 @@ class Inbox:
 
     def recipients(self) -> list[str]:
         return sorted(message["To"] for message in self.messages)
+
+    def body(self, index: int = -1) -> str:
+        return self.messages[index].get_body(("plain",)).get_content()
+
+    def links(self, index: int = -1) -> list[str]:
+        return re.findall(r"https?://\S+", self.body(index))
 
 
 def free_port() -> int:
