@@ -179,6 +179,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 0
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# Photo uploads: larger files are refused, and so are images of more pixels than this (checked before they are
+# decoded: a small file can declare a huge image).
+PHOTO_MAX_UPLOAD_BYTES = int(os.environ.get("PHOTO_MAX_UPLOAD_BYTES", "5000000"))
+PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "40000000"))
+
 # HTTPS hardening is on whenever DEBUG is off; SECURE_HTTPS=0 turns it off for plain-HTTP
 # test servers on this machine.
 SECURE_HTTPS = env_bool("SECURE_HTTPS", default=not DEBUG)
