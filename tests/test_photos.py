@@ -1,19 +1,25 @@
-"""Provider photos: only real images are kept, as small clean copies with no location or camera details."""
+"""Provider photos: only real images are kept, as small clean copies with no location or camera details, under
+names nobody can guess; staff upload them in the admin."""
 
 from __future__ import annotations
 
 import io
 import re
+import runpy
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms
 
+from directory.models import Provider
 from directory.photos import process_photo
+from tests.test_admin import provider_form
 
+ROOT = Path(__file__).resolve().parent.parent
 GPS_IFD, ORIENTATION, MAKE, MODEL = 0x8825, 0x0112, 0x010F, 0x0110
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
@@ -67,6 +73,17 @@ def refusal(data: bytes, name: str = "photo.jpg") -> ValidationError:
     return refused.value
 
 
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    """Uploads go to a folder of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def stored_files(media_root: Path) -> list[str]:
+    return sorted(str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file())
+
+
 # --- What is kept of an upload ----------------------------------------------------------------------
 
 
@@ -85,6 +102,19 @@ def test_a_phone_photo_is_kept_without_its_location_camera_or_comment_and_resize
     raw = kept.read()
     for trace in (b"Exif", b"Acme", b"Pocket Camera", b"Elm Street"):
         assert trace not in raw
+
+
+def test_a_photo_is_stored_under_a_random_name_not_the_providers(media_root, make_provider):
+    provider = make_provider("Ana Díaz")
+    provider.photo = process_photo(upload(camera_jpeg(), name="ana-diaz-at-home.jpg"))
+    provider.save()
+    other = make_provider("Ben Roe")
+    other.photo = process_photo(upload(camera_jpeg(), name="ana-diaz-at-home.jpg"))
+    other.save()
+
+    assert re.fullmatch(r"photos/[0-9a-f]{32}\.jpg", provider.photo.name)
+    assert provider.photo.name != other.photo.name
+    assert stored_files(media_root) == sorted([provider.photo.name, other.photo.name])
 
 
 def test_a_photo_taken_sideways_is_turned_upright_as_the_camera_recorded():
@@ -171,3 +201,168 @@ def test_the_pixel_limit_comes_from_the_settings(settings):
         "This image is too big (101 × 100 pixels). Resize it to at most 0.01 megapixels and upload it again."
     ]
     assert opened(process_photo(upload(encoded(Image.new("RGB", (100, 100), RED), "PNG")))).size == (100, 100)
+
+
+# --- Replacing and removing -----------------------------------------------------------------------
+
+
+def test_replacing_clearing_or_deleting_a_photo_removes_the_old_file(
+    media_root, make_provider, django_capture_on_commit_callbacks
+):
+    provider = make_provider("Ana Díaz")
+    provider.photo = process_photo(upload(camera_jpeg()))
+    provider.save()
+    first = provider.photo.name
+    assert stored_files(media_root) == [first]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        provider = Provider.objects.get(pk=provider.pk)
+        provider.photo = process_photo(upload(camera_jpeg((600, 600))))
+        provider.save()
+    second = provider.photo.name
+    assert stored_files(media_root) == [second]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        provider.name = "Ana Díaz Ruiz"
+        provider.save()  # other changes keep the photo
+    assert stored_files(media_root) == [second]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        provider.photo = None
+        provider.save()
+    assert stored_files(media_root) == []
+
+    provider.photo = process_photo(upload(camera_jpeg()))
+    provider.save()
+    assert len(stored_files(media_root)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        Provider.objects.filter(pk=provider.pk).delete()
+    assert stored_files(media_root) == []
+
+
+# --- Staff upload in the admin -----------------------------------------------------------------------
+
+
+def change_page(admin_client, provider: Provider, **fields):
+    data = provider_form(name=provider.name, slug=provider.slug, external_id=provider.external_id, **fields)
+    return admin_client.post(f"/admin/directory/provider/{provider.pk}/change/", data)
+
+
+def test_staff_upload_a_photo_on_the_providers_change_page_and_it_is_kept_clean(
+    admin_client, media_root, make_provider, django_capture_on_commit_callbacks
+):
+    provider = make_provider("Ana Díaz", licenses=[])
+    page = admin_client.get(f"/admin/directory/provider/{provider.pk}/change/").content.decode()
+    assert 'enctype="multipart/form-data"' in page
+    assert 'accept="image/jpeg,image/png,image/webp"' in page
+
+    response = change_page(admin_client, provider, photo=upload(camera_jpeg(), "ana at home.jpg"),
+                           photo_alt="Ana Díaz smiling, in a garden")
+    assert response.status_code == 302, response.content.decode()[:3000]
+    provider.refresh_from_db()
+    assert re.fullmatch(r"photos/[0-9a-f]{32}\.jpg", provider.photo.name)
+    assert provider.photo_alt == "Ana Díaz smiling, in a garden"
+    stored = Image.open(media_root / provider.photo.name)
+    assert stored.size == (480, 320) and not stored.getexif()
+    first = provider.photo.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change_page(admin_client, provider, photo=upload(camera_jpeg((500, 500))))
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert stored_files(media_root) == [provider.photo.name] != [first]
+    page = admin_client.get(f"/admin/directory/provider/{provider.pk}/change/").content.decode()
+    assert f'<img src="/media/{provider.photo.name}" alt="Photo of Ana Díaz" width="120">' in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change_page(admin_client, provider, **{"photo-clear": "on"})
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert (provider.photo.name, stored_files(media_root)) == ("", [])
+
+
+def test_a_text_file_named_like_a_photo_is_refused_in_the_admin_and_nothing_changes(
+    admin_client, media_root, make_provider
+):
+    provider = make_provider("Ana Díaz", licenses=[], practice_name="Before")
+    provider.photo = process_photo(upload(camera_jpeg()))
+    provider.save()
+    kept = provider.photo.name
+
+    response = change_page(admin_client, provider, practice_name="After",
+                           photo=upload(b"not an image at all", "photo.jpg"))
+
+    assert response.status_code == 200
+    assert NOT_A_PHOTO in response.content.decode()
+    provider.refresh_from_db()
+    assert (provider.photo.name, provider.practice_name) == (kept, "Before")
+    assert stored_files(media_root) == [kept]
+
+
+def test_only_someone_signed_in_may_send_a_file_at_all(client, admin_client, make_provider):
+    make_provider("Ana Díaz")
+    photo = {"reason": "other", "attachment": upload(camera_jpeg())}
+    response = client.post("/providers/ana-diaz/report/", photo)
+    assert response.status_code == 400
+    assert "This site does not accept files." in response.content.decode()
+    # Signed in, the file reaches the page, which decides: the report form takes none.
+    response = admin_client.post("/providers/ana-diaz/report/", {**photo, "attachment": upload(camera_jpeg())})
+    assert response.status_code == 400
+    assert "Reports are text only" in response.content.decode()
+
+
+# --- Media settings -----------------------------------------------------------------------------------
+
+
+def settings_with(monkeypatch, **env: str) -> dict:
+    """config/settings.py as it reads this environment."""
+    for name in ("MEDIA_ROOT", "MEDIA_URL", "MEDIA_BUCKET", "MEDIA_ENDPOINT_URL", "MEDIA_CUSTOM_DOMAIN",
+                 "MEDIA_ACCESS_KEY", "MEDIA_SECRET_KEY", "MEDIA_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "config" / "settings.py"))
+
+
+def photo_url(config: dict) -> str:
+    from storages.backends.s3 import S3Storage
+
+    storage = config["STORAGES"]["default"]
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    return S3Storage(**storage["OPTIONS"]).url("photos/0123abcd.jpg")
+
+
+def image_sources(config: dict) -> list[str]:
+    return config["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["img-src"]
+
+
+def test_by_default_photos_are_files_under_media_served_from_this_site_alone(monkeypatch):
+    config = settings_with(monkeypatch)
+    assert config["STORAGES"]["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert config["STORAGES"]["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert (config["MEDIA_ROOT"], config["MEDIA_URL"]) == (ROOT / "media", "/media/")
+    assert image_sources(config) == ["'self'", "data:"]
+
+    config = settings_with(monkeypatch, MEDIA_ROOT="/srv/directory/media", MEDIA_URL="/uploads/")
+    assert (config["MEDIA_ROOT"], config["MEDIA_URL"]) == (Path("/srv/directory/media"), "/uploads/")
+    assert image_sources(config) == ["'self'", "data:"]
+
+
+def test_a_bucket_behind_its_own_domain_serves_the_photos_and_only_that_domain_is_allowed(monkeypatch):
+    config = settings_with(monkeypatch, MEDIA_BUCKET="directory-photos", MEDIA_CUSTOM_DOMAIN="media.example.org",
+                           MEDIA_ACCESS_KEY="key", MEDIA_SECRET_KEY="secret")
+    assert photo_url(config) == "https://media.example.org/photos/0123abcd.jpg"
+    assert image_sources(config) == ["'self'", "data:", "https://media.example.org"]
+    assert config["STORAGES"]["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_a_bucket_on_an_s3_compatible_service_serves_the_photos_from_its_endpoint(monkeypatch):
+    config = settings_with(monkeypatch, MEDIA_BUCKET="directory-photos",
+                           MEDIA_ENDPOINT_URL="https://objects.example.net/")
+    assert photo_url(config) == "https://objects.example.net/directory-photos/photos/0123abcd.jpg"
+    assert image_sources(config) == ["'self'", "data:", "https://objects.example.net"]
+
+
+def test_a_bucket_without_a_domain_or_endpoint_stops_the_start_with_a_clear_message(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="set MEDIA_CUSTOM_DOMAIN .* or MEDIA_ENDPOINT_URL"):
+        settings_with(monkeypatch, MEDIA_BUCKET="directory-photos")
