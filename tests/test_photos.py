@@ -1,5 +1,5 @@
 """Provider photos: only real images are kept, as small clean copies with no location or camera details, under
-names nobody can guess; staff upload them in the admin."""
+names nobody can guess; staff upload them in the admin; cards and profiles show them with a description."""
 
 from __future__ import annotations
 
@@ -309,6 +309,44 @@ def test_only_someone_signed_in_may_send_a_file_at_all(client, admin_client, mak
     response = admin_client.post("/providers/ana-diaz/report/", {**photo, "attachment": upload(camera_jpeg())})
     assert response.status_code == 400
     assert "Reports are text only" in response.content.decode()
+
+
+# --- Where the public sees it ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pictured(media_root, make_provider) -> Provider:
+    provider = make_provider("Ana Díaz", last_verified=None)
+    provider.photo = process_photo(upload(camera_jpeg()))
+    provider.save()
+    return provider
+
+
+def test_a_card_and_the_profile_show_the_photo_with_its_description(client, pictured, make_provider):
+    make_provider("Ben Roe")
+    url = f"/media/{pictured.photo.name}"
+    card = f'<img class="provider-photo" src="{url}" alt="Photo of Ana Díaz" width="96" height="96"'
+    assert card in client.get("/providers/").content.decode()
+    profile = f'<img class="profile-photo" src="{url}" alt="Photo of Ana Díaz" width="160" height="160">'
+    assert profile in client.get("/providers/ana-diaz/").content.decode()
+
+    pictured.photo_alt = "Ana Díaz smiling, in a garden"
+    pictured.save()
+    assert 'alt="Ana Díaz smiling, in a garden"' in client.get("/providers/ana-diaz/").content.decode()
+
+
+def test_without_a_photo_a_card_and_the_profile_have_no_image_at_all(client, make_provider):
+    make_provider("Ben Roe")
+    for path in ("/providers/", "/providers/ben-roe/"):
+        page = client.get(path).content.decode()
+        assert "Ben Roe" in page
+        assert "<img" not in page, path
+
+
+def test_the_api_gives_the_photos_address_or_null(client, pictured, make_provider):
+    make_provider("Ben Roe")
+    results = {r["name"]: r["photo_url"] for r in client.get("/api/providers/").json()["results"]}
+    assert results == {"Ana Díaz": f"/media/{pictured.photo.name}", "Ben Roe": None}
 
 
 # --- Media settings -----------------------------------------------------------------------------------
