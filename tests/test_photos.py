@@ -27,7 +27,9 @@ RED, BLUE = (255, 0, 0), (0, 0, 255)
 # --- Test images, made here ------------------------------------------------------------------------
 
 
-def camera_jpeg(size: tuple[int, int] = (1200, 800), orientation: int | None = None) -> bytes:
+def camera_jpeg(
+    size: tuple[int, int] = (1200, 800), orientation: int | None = None, colour_profile: bool = True
+) -> bytes:
     """A JPEG as a phone writes one: red left half, blue right half; the camera, where it was taken (GPS), a
     colour profile and a comment."""
     image = Image.new("RGB", size, RED)
@@ -38,7 +40,7 @@ def camera_jpeg(size: tuple[int, int] = (1200, 800), orientation: int | None = N
     if orientation:
         exif[ORIENTATION] = orientation
     exif.get_ifd(GPS_IFD).update({1: "N", 2: (40.0, 26.0, 46.0), 3: "W", 4: (79.0, 58.0, 56.0)})
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() if colour_profile else None
     output = io.BytesIO()
     image.save(output, "JPEG", exif=exif, icc_profile=icc, comment=b"At home, 12 Elm Street")
     return output.getvalue()
@@ -87,8 +89,9 @@ def stored_files(media_root: Path) -> list[str]:
 # --- What is kept of an upload ----------------------------------------------------------------------
 
 
-def test_a_phone_photo_is_kept_without_its_location_camera_or_comment_and_resized():
-    original = camera_jpeg()
+@pytest.mark.parametrize("colour_profile", [True, False], ids=["with-colour-profile", "without"])
+def test_a_phone_photo_is_kept_without_its_location_camera_or_comment_and_resized(colour_profile):
+    original = camera_jpeg(colour_profile=colour_profile)
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD), "the test photo does carry a location"
 
     kept = process_photo(upload(original))
