@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -172,12 +173,69 @@ STORAGES = {
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
-# No page takes a file and no form sends more than a few kilobytes (a guide, the largest, about 30 KB). A file
-# part is refused as soon as it starts, before anything is stored, even where CSRF reads the body first
-# (TooManyFilesSent: 400); a larger body is refused with 413 (config/errors.py).
-DATA_UPLOAD_MAX_NUMBER_FILES = 0
+# Media: provider photos. Files under MEDIA_ROOT, served at MEDIA_URL (by Django while DEBUG is on, by the proxy
+# in production); with MEDIA_BUCKET set, in an S3-compatible bucket that serves them itself.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_URL = os.environ.get("MEDIA_URL") or "/media/"
+MEDIA_BUCKET = os.environ.get("MEDIA_BUCKET", "")
+MEDIA_CUSTOM_DOMAIN = os.environ.get("MEDIA_CUSTOM_DOMAIN", "").strip().strip("/")
+MEDIA_ENDPOINT_URL = os.environ.get("MEDIA_ENDPOINT_URL", "").strip().rstrip("/")
+if MEDIA_BUCKET:
+    if not (MEDIA_CUSTOM_DOMAIN or MEDIA_ENDPOINT_URL):
+        raise ImproperlyConfigured(
+            "With MEDIA_BUCKET, set MEDIA_CUSTOM_DOMAIN (the host that serves the bucket's files) or "
+            "MEDIA_ENDPOINT_URL (the S3-compatible service, e.g. https://s3.eu-west-1.amazonaws.com)."
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "endpoint_url": MEDIA_ENDPOINT_URL or None,
+            "region_name": os.environ.get("MEDIA_REGION") or None,
+            # Unset: boto3 finds credentials itself (its environment variables, an instance role).
+            "access_key": os.environ.get("MEDIA_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("MEDIA_SECRET_KEY") or None,
+            "custom_domain": MEDIA_CUSTOM_DOMAIN or None,
+            # Path-style addresses (endpoint/bucket/name): the photos' origin is the endpoint's, known here.
+            "addressing_style": "path",
+            # Photos are public, and a page may be cached: plain addresses, not signed ones that expire.
+            "querystring_auth": False,
+            "file_overwrite": False,
+            # Every photo gets a new random name, so what is stored under a name never changes.
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+
+
+def origin_of(url: str) -> str:
+    """"https://media.example.org" for "https://media.example.org/photos/"; "" for a path on this site."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Where photos come from when that is not this site: the Content-Security-Policy allows that origin alone.
+if MEDIA_BUCKET and MEDIA_CUSTOM_DOMAIN:
+    MEDIA_ORIGIN = f"https://{MEDIA_CUSTOM_DOMAIN.split('/')[0]}"
+else:
+    MEDIA_ORIGIN = origin_of(MEDIA_ENDPOINT_URL if MEDIA_BUCKET else MEDIA_URL)
+
+# No public page takes a file and no form sends more than a few kilobytes (a guide, the largest, about 30 KB).
+# One file, a photo, is taken from someone signed in (staff in the admin, a provider on their own listing); a file
+# part from anyone else is refused as soon as it starts, before anything is stored, even where CSRF reads the body
+# first (TooManyFilesSent: 400); a larger body is refused with 413 (config/errors.py).
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.SignedInOnlyUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Photo uploads: larger files are refused, and so are images of more pixels than this (checked before they are
+# decoded: a small file can declare a huge image).
+PHOTO_MAX_UPLOAD_BYTES = int(os.environ.get("PHOTO_MAX_UPLOAD_BYTES", "5000000"))
+PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "40000000"))
 
 # HTTPS hardening is on whenever DEBUG is off; SECURE_HTTPS=0 turns it off for plain-HTTP
 # test servers on this machine.
@@ -227,7 +285,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "form-action": ["'self'"],

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,6 +16,8 @@ urlpatterns = [
     path("", include("finder.urls")),
     path("", include("listings.accuracy_urls")),
     path("", include("listings.urls")),
+    # Uploaded photos, while DEBUG is on (nothing otherwise): in production the proxy or the bucket serves them.
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
 
 handler400 = "config.errors.bad_request"

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from . import photos
 from .jurisdictions import JURISDICTION_CHOICES
 from .models import (
     STALE_AFTER_DAYS,
@@ -159,11 +160,16 @@ class ProviderAdmin(admin.ModelAdmin):
     autocomplete_fields = tuple(RELATIONS)  # every part of the taxonomy a provider holds
     inlines = [LicenseInline, OfficeInline]
     actions = ["publish", "unpublish", "mark_checked_today"]
-    readonly_fields = ("created", "updated")
+    readonly_fields = ("created", "updated", "photo_preview")
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("name", "slug", "external_id", "pronouns", "gender", "practice_name", "bio")}),
         ("Contact", {"fields": ("phone", "email", "website")}),
+        ("Photo", {
+            "fields": ("photo_preview", "photo", "photo_alt"),
+            "description": f"Optional: a JPEG, PNG or WebP image of at most {photos.upload_limit_text()}. It is shown "
+                           "in a square, resized, and stripped of its metadata (such as where it was taken).",
+        }),
         ("Approaches and who they see", {"fields": ("modalities", "conditions", "formats", "age_groups", "languages")}),
         ("Fees and insurance", {
             "fields": ("standard_fee", ("sliding_scale_min", "sliding_scale_max"), "free_consultation", "insurance"),
@@ -185,6 +191,12 @@ class ProviderAdmin(admin.ModelAdmin):
             "provider_id", "jurisdiction", "credential_type__code", "credential_type__position", "number"
         )
         return super().get_queryset(request).prefetch_related(Prefetch("licenses", queryset=licenses))
+
+    @admin.display(description="current photo")
+    def photo_preview(self, obj: Provider) -> str:
+        if not obj.photo:
+            return "No photo"
+        return format_html('<img src="{}" alt="{}" width="120">', obj.photo.url, obj.photo_alt_text)
 
     @admin.display(description="credentials")
     def credential_list(self, obj: Provider) -> str:

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from . import geo
 from .jurisdictions import JURISDICTION_CHOICES, JURISDICTIONS
+from .photos import PhotoField, remove_after_commit
 
 STALE_AFTER_DAYS = 365
 
@@ -565,7 +566,7 @@ CARD_FIELDS = (
     "id", "external_id", "name", "slug", "pronouns", "gender", "practice_name", "published",
     "accepting_new_clients", "accepting_confirmed", "next_opening", "waitlist_weeks", "weekday_daytime", "evenings",
     "weekends", "last_verified", "standard_fee", "sliding_scale_min", "sliding_scale_max", "free_consultation",
-    "telehealth",
+    "telehealth", "photo", "photo_alt",
 )
 
 
@@ -607,6 +608,14 @@ class Provider(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
+    photo = PhotoField(
+        blank=True,
+        help_text="Optional. It is resized, and its metadata (such as where it was taken) removed, before it is kept.",
+    )
+    photo_alt = models.CharField(
+        "photo description", max_length=200, blank=True,
+        help_text="What the photo shows, for people who cannot see it. Left blank, it reads “Photo of” and the name.",
+    )
 
     published = models.BooleanField(default=True, help_text="Unpublished providers never appear publicly.")
     accepting_new_clients = models.BooleanField(default=False)
@@ -712,7 +721,23 @@ class Provider(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = self.unique_slug()
+        replaced = self._replaced_photo(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
+        remove_after_commit(self.photo.storage, replaced)
+
+    def _replaced_photo(self, update_fields) -> str:
+        """The stored photo file this save replaces or clears, if any ("" when none)."""
+        if self.pk is None or "photo" in self.get_deferred_fields():
+            return ""
+        if update_fields is not None and "photo" not in update_fields:
+            return ""
+        stored = Provider.objects.filter(pk=self.pk).values_list("photo", flat=True).first() or ""
+        return stored if stored != self.photo.name else ""
+
+    @property
+    def photo_alt_text(self) -> str:
+        """The photo's description for people who cannot see it: as staff wrote it, else "Photo of <name>"."""
+        return self.photo_alt.strip() or f"Photo of {self.name}"
 
     def unique_slug(self) -> str:
         base = slugify(self.name)[:200] or "provider"

@@ -62,6 +62,7 @@ def provider_json(provider: Provider, distance_miles: float | None = None) -> di
                   "weekends": provider.weekends},
         "last_verified": _date(provider.last_verified),
         "distance_miles": None if distance_miles is None else round(float(distance_miles), 1),
+        "photo_url": provider.photo.url if provider.photo else None,
     }
 
 

@@ -60,6 +60,8 @@ def test_a_provider_has_exactly_the_contract_shape_with_sorted_lists(client, mak
             "waitlist_weeks": None, "hours": {"weekday_daytime": False, "evenings": True, "weekends": False},
             "last_verified": "2026-10-01",
             "distance_miles": None,
+            # Beyond the contract's shape too: the photo's address (null without one).
+            "photo_url": None,
         }],
     }
 

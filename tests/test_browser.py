@@ -10,6 +10,7 @@ transactional.
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import re
 from pathlib import Path
@@ -22,8 +23,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from directory.models import Provider, Report
+from directory.photos import process_photo
 from guides.models import Guide
 from listings import accuracy
+from tests.test_photos import camera_jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -314,6 +317,40 @@ def test_a_report_over_the_limit_gets_an_accessible_page_that_says_when_to_try_a
     page.get_by_role("heading", level=1, name=re.compile("Ana Díaz")).wait_for()
     assert Report.objects.count() == 1
     assert site.foreign_requests() == []
+
+
+@pytest.mark.urls("tests.media_urls")
+def test_a_card_and_a_profile_with_a_photo_show_it_accessibly_and_from_this_site(
+    site, accessible, make_provider, settings, tmp_path, today
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ana = make_provider("Ana Díaz", modalities=["cbt"], telehealth=True, last_verified=today, standard_fee=120)
+    ana.photo = process_photo(io.BytesIO(camera_jpeg()))
+    ana.photo_alt = "Ana Díaz smiling, in a garden"
+    ana.save()
+    make_provider("Ben Roe", modalities=["dbt"], telehealth=True, last_verified=today)
+    page = site.page
+
+    site.open("/providers/")
+    photo = page.locator(".provider-card", has_text="Ana Díaz").get_by_role("img", name="Ana Díaz smiling, in a garden")
+    assert_shown_square(page, photo)
+    assert page.locator(".provider-card", has_text="Ben Roe").locator("img").count() == 0
+    accessible(page)
+
+    site.open("/providers/ana-diaz/")
+    photo = page.locator(".profile-header").get_by_role("img", name="Ana Díaz smiling, in a garden")
+    assert_shown_square(page, photo)
+    accessible(page)
+    assert site.foreign_requests() == []
+
+
+def assert_shown_square(page, photo) -> None:
+    """The image loaded (no broken-image icon), in its square box."""
+    photo.scroll_into_view_if_needed()
+    page.wait_for_function("image => image.complete", arg=photo.element_handle())
+    assert photo.evaluate("image => image.naturalWidth") == 480
+    box = photo.bounding_box()
+    assert box is not None and box["width"] == box["height"] > 0
 
 
 # --- Guides ----------------------------------------------------------------------------------------
