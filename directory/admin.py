@@ -164,7 +164,7 @@ class ProviderAdmin(admin.ModelAdmin):
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("name", "slug", "external_id", "pronouns", "gender", "practice_name", "bio")}),
-        ("Contact", {"fields": ("phone", "email", "website")}),
+        ("Contact", {"fields": ("phone", ("email", "email_public"), "website")}),
         ("Photo", {
             "fields": ("photo_preview", "photo", "photo_alt"),
             "description": f"Optional: a JPEG, PNG or WebP image of at most {photos.upload_limit_text()}. It is shown "

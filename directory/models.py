@@ -607,6 +607,11 @@ class Provider(models.Model):
     bio = models.TextField(blank=True, max_length=5000)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
+    email_public = models.BooleanField(
+        "show the email address publicly", default=False,
+        help_text="Only when the provider asked for it: otherwise the address is for staff and sign-in links only, "
+                  "never on the listing or in open data.",
+    )
     website = models.URLField(blank=True)
     photo = PhotoField(
         blank=True,
@@ -767,6 +772,11 @@ class Provider(models.Model):
 
     # Accepting status confirmed recently, within the freshness the directory promises
     # (settings.AVAILABILITY_STALE_DAYS): the same rule for a loaded provider and in SQL.
+    @property
+    def public_email(self) -> str:
+        """The email address people may see: only when the provider chose to show it."""
+        return self.email if self.email_public else ""
+
     @property
     def availability_recent(self) -> bool:
         return self.accepting_confirmed is not None and self.accepting_confirmed >= availability_cutoff()

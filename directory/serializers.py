@@ -93,8 +93,8 @@ def provider_json_ld(provider: Provider) -> dict[str, Any]:
         data["worksFor"] = {"@type": "MedicalBusiness", "name": provider.practice_name}
     if provider.phone:
         data["telephone"] = provider.phone
-    if provider.email:
-        data["email"] = provider.email
+    if provider.public_email:
+        data["email"] = provider.public_email
     if provider.website:
         data["sameAs"] = provider.website
     offices = provider.offices.all()

@@ -237,8 +237,8 @@ def service(provider: Provider, *, base_url: str, organization: dict[str, Any],
     if provider.bio:
         data["description"] = provider.bio
     data["url"] = absolute(base_url, provider.get_absolute_url())
-    if provider.email:
-        data["email"] = provider.email
+    if provider.public_email:
+        data["email"] = provider.public_email
     data["status"] = "active" if provider.accepting_new_clients else "temporarily closed"
     fees = fees_description(provider.standard_fee, provider.sliding_scale_min, provider.sliding_scale_max,
                             provider.free_consultation)
@@ -547,6 +547,7 @@ def read_service(data: Any, vocabulary: HsdsTerms, organizations: dict[str, dict
         except ValidationError:
             result.skip("email", fields["email"], "not an email address")
             fields["email"] = ""
+    fields["email_public"] = bool(fields["email"])  # published in open data already
 
     fields["accepting_new_clients"] = status == "active"
     if status in ("inactive", "defunct"):

@@ -58,7 +58,7 @@ def make_ana(make_provider):
         "Ana Díaz",
         practice_name="Hill Country Counseling",
         bio="I help adults with depression and anxiety.",
-        email="ana@example.org",
+        email="ana@example.org", email_public=True,
         phone="512-555-0100",
         website="https://hillcountry.example.org/",
         licenses=[("LCSW", "TX", "12345", datetime.date(2026, 10, 1)), ("LPC", "NY", "NY-777")],

@@ -26,7 +26,7 @@ def ana(make_provider, today):
         practice_name="Riverbend Counseling",
         bio="I work with adults facing depression.",
         phone="512-555-0142",
-        email="ana@example.org",
+        email="ana@example.org", email_public=True,
         website="https://example.org/ana",
         licenses=[("LCSW", "TX", "TX-123", datetime.date(2026, 9, 30)), ("LPC", "NY", "NY-9")],
         modalities=["cbt", "act"],
@@ -126,3 +126,19 @@ def test_the_profile_page_has_no_inline_script_or_style(client, ana):
     assert "style=" not in html
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     assert all('type="application/ld+json"' in attrs or not body.strip() for attrs, body in scripts)
+
+
+def test_an_email_address_is_shown_only_when_the_provider_chose_to_show_it(client, make_provider, tmp_path):
+    import json
+
+    from openreferral.export import export_directory
+
+    make_provider("Ana Díaz", email="ana@example.org")
+    make_provider("Ben Roe", email="ben@example.org", email_public=True)
+    ana = client.get("/providers/ana-diaz/").content.decode()
+    ben = client.get("/providers/ben-roe/").content.decode()
+    assert "ana@example.org" not in ana  # neither on the page nor in its structured data
+    assert 'href="mailto:ben@example.org"' in ben
+    export_directory(tmp_path, "http://127.0.0.1:8000")
+    services = {s["name"]: s for s in json.loads((tmp_path / "services.json").read_text(encoding="utf-8"))}
+    assert "email" not in services["Ana Díaz"] and services["Ben Roe"]["email"] == "ben@example.org"
