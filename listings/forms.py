@@ -213,3 +213,17 @@ class AvailabilityForm(forms.ModelForm):
         if opening and opening < timezone.localdate():
             raise forms.ValidationError("The next opening cannot be in the past: leave it empty if you do not know.")
         return opening
+
+
+class PresentationForm(forms.ModelForm):
+    """How the listing presents the provider: their photo and whether their email shows. Their own choice, applied
+    at once (the photo is checked and cleaned on the way in, as in the admin)."""
+
+    class Meta:
+        model = Provider
+        fields = ["photo", "photo_alt", "email_public"]
+        labels = {"photo": "Your photo (optional)", "photo_alt": "What the photo shows (optional)",
+                  "email_public": "Show my email address on my listing"}
+        help_texts = {"photo": "A JPEG, PNG or WebP image. We resize it and remove its metadata, such as where it "
+                               "was taken.",
+                      "email_public": "Off: only our staff and your sign-in links use it."}

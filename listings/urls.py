@@ -13,4 +13,5 @@ urlpatterns = [
     path("provider/claim/sent/", views.claim_request_sent, name="claim_request_sent"),
     path("provider/listing/<slug:slug>/edit/", views.listing_edit, name="listing_edit"),
     path("provider/listing/<slug:slug>/availability/", views.listing_availability, name="listing_availability"),
+    path("provider/listing/<slug:slug>/presentation/", views.listing_presentation, name="listing_presentation"),
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from directory.models import Provider
 
 from . import availability, claims, edits, signin
-from .forms import AvailabilityForm, ClaimRequestForm, SignInForm
+from .forms import AvailabilityForm, ClaimRequestForm, PresentationForm, SignInForm
 from .models import ListingEdit
 
 
@@ -101,13 +101,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render_dashboard(request, account.provider, AvailabilityForm(instance=account.provider, label_suffix=""))
 
 
-def render_dashboard(request: HttpRequest, provider: Provider, form: AvailabilityForm, status: int = 200):
+def render_dashboard(request: HttpRequest, provider: Provider, form: AvailabilityForm, status: int = 200,
+                     presentation: PresentationForm | None = None):
     listing_edits = ListingEdit.objects.about(provider)
     waiting = listing_edits.pending().first()
     context = {
         "provider": Provider.objects.for_profile().get(pk=provider.pk),
         "account": request.user.provider_account,
         "availability_form": form,
+        "presentation_form": presentation or PresentationForm(instance=provider, label_suffix=""),
         "waiting": waiting,
         "waiting_changes": edits.differences(waiting) if waiting else [],
         "decisions": [(edit, edits.differences(edit)) for edit in listing_edits.decided()[:10]],
@@ -142,4 +144,19 @@ def listing_availability(request: HttpRequest, slug: str) -> HttpResponse:
         return render_dashboard(request, Provider.objects.get(pk=provider.pk), form, status=400)
     availability.confirm(form, request.user.provider_account)
     messages.success(request, "Your availability is updated and confirmed as of today.")
+    return redirect("dashboard")
+
+
+@require_POST
+@provider_required
+def listing_presentation(request: HttpRequest, slug: str) -> HttpResponse:
+    """The provider's photo and whether their email shows: their own choice, applied at once."""
+    provider = own_listing(request, slug)
+    form = PresentationForm(request.POST, request.FILES, instance=provider, label_suffix="")
+    if not form.is_valid():
+        fresh = Provider.objects.get(pk=provider.pk)
+        return render_dashboard(request, fresh, AvailabilityForm(instance=fresh, label_suffix=""), status=400,
+                                presentation=form)
+    form.save()
+    messages.success(request, "Your photo and contact choices are saved.")
     return redirect("dashboard")

@@ -321,3 +321,48 @@ def test_sending_the_form_unchanged_proposes_nothing_even_with_line_breaks(provi
     response = provider_client.post(f"/provider/listing/{ana.slug}/edit/", data, follow=True)
     assertContains(response, "Nothing was changed.")
     assert not ListingEdit.objects.exists()
+
+
+# --- The provider's own photo and email choice ---------------------------------------------------------
+
+
+def test_a_provider_uploads_their_photo_and_chooses_to_show_their_email_at_once(provider_client, ana, settings,
+                                                                               tmp_path, client):
+    from PIL import Image
+
+    from tests.test_photos import camera_jpeg, upload
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ana.email = "ana@example.org"
+    ana.save()
+    url = f"/provider/listing/{ana.slug}/presentation/"
+    response = provider_client.post(url, {"photo": upload(camera_jpeg()), "photo_alt": "Ana smiling",
+                                          "email_public": "on"})
+    assert response.status_code == 302
+    ana.refresh_from_db()
+    assert ana.email_public and ana.photo_alt == "Ana smiling"
+    with Image.open(ana.photo.path) as stored:
+        assert max(stored.size) <= 480 and not stored.getexif()  # resized, no metadata
+    profile = client.get(f"/providers/{ana.slug}/").content.decode()
+    assert 'alt="Ana smiling"' in profile and "ana@example.org" in profile
+
+
+def test_a_file_that_is_not_an_image_is_refused_beside_the_field_and_changes_nothing(provider_client, ana,
+                                                                                    settings, tmp_path):
+    from tests.test_photos import upload
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    response = provider_client.post(f"/provider/listing/{ana.slug}/presentation/",
+                                    {"photo": upload(b"not an image at all"), "email_public": "on"})
+    assert response.status_code == 400
+    assert "Nothing was saved" in response.content.decode()
+    ana.refresh_from_db()
+    assert not ana.photo and not ana.email_public
+
+
+def test_a_provider_cannot_change_another_listings_photo(provider_client, make_provider):
+    ben = make_provider("Ben Roe")
+    response = provider_client.post(f"/provider/listing/{ben.slug}/presentation/", {"email_public": "on"})
+    assert response.status_code == 404
+    ben.refresh_from_db()
+    assert not ben.email_public
