@@ -258,8 +258,8 @@ def eligible_count(answers: Answers) -> int:
 @dataclass(frozen=True)
 class NextSteps:
     """What a provider may offer that is worth it for these answers: the approaches suggested (strongest
-    evidence first) and, when something was tried, the other evidence-based approaches not tried (medication
-    management included: a different plan is a next step). Never one below its minimum age."""
+    evidence first) and, when something was tried, the other evidence-based talk therapies not tried, and
+    medication management (a different plan is a next step). Never one below its minimum age."""
 
     suggested: tuple[Modality, ...] = ()
     alternatives: tuple[Modality, ...] = ()
@@ -270,9 +270,12 @@ class NextSteps:
         if not (answers.tried or answers.tried_talk_therapy):
             return cls(suggested)
         age_group = taxonomy.by_key("age_group").get(answers.age_group)
+        # Brain stimulation and other medical treatments are a next step only where a rule suggests them for the
+        # person's concern (TMS or ECT for treatment-resistant depression), never as any alternative to therapy.
         return cls(suggested, tuple(
             m for m in taxonomy.modalities
             if m.evidence_based and m.slug not in answers.tried_the_same and m.suits(age_group)
+            and (m.category == Modality.Category.PSYCHOTHERAPY or m.slug == MEDICATION)
         ))
 
     @property

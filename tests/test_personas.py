@@ -314,3 +314,17 @@ def test_an_approach_page_gives_its_age_limit_and_typical_course(client, taxonom
     assert "Who it is for:</strong> For adults (18 and over)." in html
     assert "Twice a week for 4 weeks" in html
     assert "Who it is for" not in client.get("/modalities/cbt/").content.decode()
+
+
+def test_brain_stimulation_is_never_offered_as_any_alternative_to_therapy_for_panic(client, make_provider):
+    make_provider("Stimulation clinic", licenses=[("MD", "TX")], telehealth=True,
+                  modalities=["ect", "tms", "esketamine"])
+    make_provider("Therapist", telehealth=True, modalities=["act"])
+    results = api(client, concern="panic-disorder", tried="cbt", state="TX")["results"]
+    clinic = next(r for r in results if r["name"] == "Stimulation clinic")
+    assert not any("ECT" in reason or "TMS" in reason for reason in clinic["reasons"])
+    assert [r["name"] for r in results][0] == "Therapist"  # ACT: an evidence-based talk therapy not tried
+    # For treatment-resistant depression a rule suggests them: then they count.
+    trd = api(client, concern="treatment-resistant-depression", tried="cbt", state="TX")["results"]
+    assert any("TMS" in reason or "ECT" in reason or "Esketamine" in reason
+               for reason in next(r for r in trd if r["name"] == "Stimulation clinic")["reasons"])
