@@ -1,8 +1,9 @@
-"""Rate limits on reports about a listing: so many an hour from one address, and so many about one provider.
+"""Rate limits: so many an hour from one address, and so many about one thing (a provider reported, an email
+asking for a sign-in link).
 
 Counted with django-ratelimit in Django's cache, under hashed keys that expire with the hour: no address is
-stored. When the cache fails, reports are let through (fail open): a report form that stops working is worse
-than a few extra reports for staff to read.
+stored. When the cache fails, requests are let through (fail open): a form that stops working is worse than a
+few extra requests.
 """
 
 from __future__ import annotations
@@ -36,22 +37,29 @@ class Refusal:
         return max(1, math.ceil(self.retry_after / 60))
 
 
-def report_refusal(request: HttpRequest, provider: Provider) -> Refusal | None:
-    """Count one report from this address about this provider; the limit it passes, or None to accept it.
+# A limit: its name, what it counts by ("ip": client_address, through RATELIMIT_IP_META_KEY, an IPv6 address by
+# its /64 as one client can hold all of it; or a function of the request), and how many an hour.
+Limit = tuple[str, str | Callable, int]
 
-    The address is counted first: a report it refuses does not count against the provider.
-    """
-    limits: list[tuple[str, str | Callable, int]] = [
-        # "ip": client_address (RATELIMIT_IP_META_KEY), an IPv6 address by its /64 as one client can hold all of it.
-        ("address", "ip", settings.REPORTS_PER_ADDRESS_PER_HOUR),
-        ("provider", lambda group, request: str(provider.pk), settings.REPORTS_PER_PROVIDER_PER_HOUR),
-    ]
+
+def refusal(request: HttpRequest, group: str, limits: list[Limit]) -> Refusal | None:
+    """Count one request against each limit in turn; the first limit it passes, or None to let it through.
+
+    A request refused by one limit does not count against the limits after it."""
     for limit, key, per_hour in limits:
         try:
-            usage = get_usage(request, group=f"report-{limit}", key=key, rate=(per_hour, HOUR), increment=True)
+            usage = get_usage(request, group=f"{group}-{limit}", key=key, rate=(per_hour, HOUR), increment=True)
         except Exception:  # a cache outage, whatever the backend raises
-            logger.warning("Report rate limit not checked; the report is let through", exc_info=True)
+            logger.warning("Rate limit %s not checked; the request is let through", group, exc_info=True)
             return None
         if usage is not None and usage["should_limit"]:
             return Refusal(limit, per_hour, max(1, usage["time_left"]))
     return None
+
+
+def report_refusal(request: HttpRequest, provider: Provider) -> Refusal | None:
+    """Count one report from this address about this provider; the limit it passes, or None to accept it."""
+    return refusal(request, "report", [
+        ("address", "ip", settings.REPORTS_PER_ADDRESS_PER_HOUR),
+        ("provider", lambda group, request: str(provider.pk), settings.REPORTS_PER_PROVIDER_PER_HOUR),
+    ])

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django_ratelimit.core import is_ratelimited
 from sesame.backends import ModelBackend as TokenBackend
 from sesame.utils import get_query_string
 
+from directory import limits
 from directory.models import Provider
 
 from .models import ProviderAccount
@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_BACKEND = "sesame.backends.ModelBackend"
 # Modest limits: a person who mistyped tries again; a script sending links to many inboxes is stopped.
-LINKS_PER_ADDRESS = "20/h"
-LINKS_PER_EMAIL = "5/h"
+LINKS_PER_ADDRESS = 20  # an hour
+LINKS_PER_EMAIL = 5
 
 
 def accounts_for(email: str) -> list[ProviderAccount]:
@@ -101,15 +101,10 @@ def too_many_requests(request: HttpRequest, email: str) -> bool:
 
     Counted in the cache; when the cache fails, the request goes through (a provider is never locked out by an
     outage)."""
-    try:
-        return is_ratelimited(request, group="listings.sign_in.address", key="ip", rate=LINKS_PER_ADDRESS,
-                              increment=True) or is_ratelimited(
-            request, group="listings.sign_in.email", key=lambda group, request: email.strip().lower(),
-            rate=LINKS_PER_EMAIL, increment=True,
-        )
-    except Exception:  # any cache fault: fail open
-        logger.warning("Sign-in rate limit not checked: the cache failed", exc_info=True)
-        return False
+    return limits.refusal(request, "listings.sign_in", [
+        ("address", "ip", LINKS_PER_ADDRESS),
+        ("email", lambda group, request: email.strip().lower(), LINKS_PER_EMAIL),
+    ]) is not None
 
 
 def user_for_link(token: str | None) -> AbstractBaseUser | None:

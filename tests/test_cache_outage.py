@@ -24,18 +24,13 @@ from django.test import override_settings
 
 from config.cache import FallbackRedisCache
 from directory.models import Modality
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
 REDIS_SERVER = shutil.which("redis-server")
 AUSTIN = {"city": "Austin", "jurisdiction": "TX", "postal_code": "78701"}
 PASSWORD = "right-password-123"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:

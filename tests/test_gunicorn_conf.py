@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from gunicorn.app.base import Application
 from gunicorn.glogging import Logger, SafeAtoms
 
 from directory import geo
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF = ROOT / "gunicorn.conf.py"
@@ -85,12 +85,6 @@ def test_the_master_reads_the_zip_table_before_forking_the_workers(monkeypatch):
     cfg.when_ready(None)
     assert geo.table.cache_info().currsize == 1
     assert geo.zip_state("78701") == "TX"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_gunicorn_serves_with_this_configuration_and_logs_no_query_string(tmp_path):
