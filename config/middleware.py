@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404
 
 from . import errors
 
@@ -57,3 +59,19 @@ class AdminQueryMiddleware:
         ):
             return errors.refused_query(request)
         return self.get_response(request)
+
+
+class NotFoundPageMiddleware:
+    """With DEBUG on (the demo, development), a missing page still answers with the site's own 404 page and its
+    crisis lines, or the API's JSON, rather than Django's technical page. With DEBUG off, handler404 does this."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (settings.DEBUG and response.status_code == 404
+                and response.get("Content-Type", "").startswith("text/html")):
+            missing = Resolver404() if request.resolver_match is None else Http404()
+            return errors.not_found(request, missing)
+        return response

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.sitemaps",
     "django_filters",
     "django_htmx",
     "csp",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.ApiMethodMiddleware",
     "config.middleware.AdminQueryMiddleware",
+    "config.middleware.NotFoundPageMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -307,6 +309,8 @@ LOGGING = {
                            "filters": ["strip_query"]},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False,
                           "filters": ["strip_query"]},
+        # Django's own notices (the development server's "Watching for file changes"), once: not again by the root.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
     "filters": {"strip_query": {"()": "config.logging.StripQueryFilter"}},
 }

@@ -8,9 +8,11 @@ from django.core.paginator import InvalidPage
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from config.cache import cache_status
 
@@ -91,6 +93,24 @@ def render_profile(
         "report_form": report_form,
     }
     return render(request, "directory/provider_detail.html", context, status=status)
+
+
+# Search engines may read the public pages; never a search or fit-finder address (what a person asked for), the
+# API, the admin, a provider's own pages or a report form.
+ROBOTS_DISALLOW = ("/admin/", "/api/", "/providers/?", "/match/?", "/provider/", "/listings/", "/providers/*/report/")
+
+
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "",
+             f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links: the icon is a static file."""
+    return redirect(static("favicon.ico"), permanent=True)
 
 
 @never_cache

@@ -113,6 +113,23 @@ def test_every_public_page_is_accessible_keyboard_usable_and_stays_on_this_site(
     assert demo_site.foreign_requests() == []
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_a_missing_page_is_the_sites_own_accessible_404_with_the_crisis_line_and_its_icon(
+    demo_site, accessible, settings, debug
+):
+    settings.DEBUG = debug
+    page = demo_site.page
+    response = demo_site.open("/providers/no-such-provider/")
+    assert response.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
+    assert page.locator('.crisis-banner a[href="tel:988"]').is_visible()
+    accessible(page)
+    icon = page.locator('link[rel="icon"]').first.get_attribute("href")
+    assert page.request.get(demo_site.url + icon).status == 200
+    assert page.request.get(demo_site.url + "/favicon.ico").status == 200
+    assert demo_site.foreign_requests() == []
+
+
 def test_a_phone_sized_screen_keeps_the_crisis_line_and_the_content_readable(demo_site, accessible):
     demo_site.page.set_viewport_size({"width": 375, "height": 740})
     for _, path, _ in PUBLIC_PAGES[:5]:
@@ -235,7 +252,7 @@ def test_clicking_filters_narrows_the_results_in_place_and_keeps_the_address_in_
     refused: list[str] = []
     page.on("console", lambda message: "Content Security Policy" in message.text and refused.append(message.text))
     failed: list[str] = []
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and failed.append(r.url))
+    page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
     site.open("/providers/")
     assert result_names(page) == ["Ana Díaz", "Ben Roe", "Cy Lee"]
     page.locator("summary", has_text="Approach").click()
