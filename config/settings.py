@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "finder",
     "openreferral",
     "listings",
+    "shortlist",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("directory.urls")),
     path("", include("guides.urls")),
     path("", include("finder.urls")),
+    path("", include("shortlist.urls")),
     path("", include("listings.accuracy_urls")),
     path("", include("listings.urls")),
     # Uploaded photos, while DEBUG is on (nothing otherwise): in production the proxy or the bucket serves them.

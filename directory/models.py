@@ -441,6 +441,19 @@ class ProviderQuerySet(models.QuerySet):
             for relation in TERM_RELATIONS
         ))
 
+    def similar_to(self, providers: Iterable[Provider]) -> ProviderQuerySet:
+        """Others a person could ask instead: licensed in a state where one of these providers is, offering one of
+        their approaches; never one of them."""
+        providers = list(providers)
+        if not providers:
+            return self.none()
+        ids = [provider.pk for provider in providers]
+        states = License.objects.current().filter(provider__in=ids).values("jurisdiction")
+        approaches = Provider.modalities.through.objects.filter(provider__in=ids).values("modality")
+        licensed = License.objects.current().filter(jurisdiction__in=states).values("provider")
+        offering = Provider.modalities.through.objects.filter(modality__in=approaches).values("provider")
+        return self.filter(pk__in=licensed).filter(pk__in=offering).exclude(pk__in=ids)
+
     def for_cards(self) -> ProviderQuerySet:
         """Everything a result card and provider_json() show, in a fixed number of queries per page.
 

@@ -42,6 +42,11 @@ def a_profile_with_an_office() -> str:
     return Provider.objects.published().filter(offices__isnull=False).order_by("slug").first().get_absolute_url()
 
 
+def a_shortlist_of_three() -> str:
+    slugs = Provider.objects.published().accepting().filter(offices__isnull=False).order_by("slug").distinct()
+    return "/shortlist/?" + "&".join(f"p={slug}" for slug in slugs.values_list("slug", flat=True)[:3])
+
+
 # (name, also the screenshot's; path, or how to find it in the demo data; the page's heading where it is fixed)
 PUBLIC_PAGES = [
     ("home", "/", None),
@@ -59,6 +64,8 @@ PUBLIC_PAGES = [
     ("condition-depression", "/conditions/depression/", "Depression"),
     ("resources", "/resources/", None),
     ("accuracy", "/accuracy/", "How accurate are our listings?"),
+    ("shortlist", a_shortlist_of_three, "Your shortlist"),
+    ("shortlist-empty", "/shortlist/", "Your shortlist"),
 ]
 
 
@@ -291,6 +298,57 @@ def test_filters_work_without_javascript(browser, live_server, search_providers)
     assert result_names(page) == ["Ana Díaz", "Ben Roe"]
     assert not page.get_by_label("Most you can pay per session ($)").input_value()
     context.close()
+
+
+def test_a_person_saves_two_providers_compares_them_and_writes_a_first_message(site, accessible, search_providers):
+    page = site.page
+    site.open("/providers/")
+    page.get_by_role("button", name="Save to shortlist: Ana Díaz").click()
+    page.get_by_role("button", name="Save to shortlist: Ben Roe").click()
+    assert page.get_by_role("button", name="Saved to shortlist: Ana Díaz").get_attribute("aria-pressed") == "true"
+    page.get_by_role("link", name="Your shortlist (2)").click()
+    page.wait_for_url(re.compile(r"/shortlist/\?p=ana-diaz&p=ben-roe$"))
+    headers = page.locator(".compare thead th a:not(.remove)").all_inner_texts()
+    assert headers == ["Ana Díaz", "Ben Roe"]
+    accessible(page)
+    page.get_by_label("Your first name").fill("Sam")
+    page.get_by_label("What you would like help with").fill("panic attacks")
+    email = page.locator('.outreach:has(h3:text("Ana Díaz")) [data-message="email"]')
+    assert "looking for help with panic attacks" in email.inner_text()
+    assert email.inner_text().rstrip().endswith("Thank you,\nSam")
+    # The words stay in the page: nothing was requested while the person typed.
+    assert all("panic" not in url for url in site.requests)
+    # Another visit to the shortlist, by its plain address, brings the list back from this browser.
+    site.open("/shortlist/")
+    page.wait_for_url(re.compile(r"p=ana-diaz&p=ben-roe"))
+    page.get_by_role("link", name="Remove Ben Roe").click()
+    page.wait_for_url(re.compile(r"/shortlist/\?p=ana-diaz$"))
+    assert page.get_by_role("link", name="Your shortlist (1)").is_visible()
+    assert site.foreign_requests() == []
+
+
+def test_the_shortlist_prints_on_one_page(site, search_providers):
+    site.open("/shortlist/?p=ana-diaz&p=ben-roe&p=cy-lee")
+    pdf = site.page.pdf()
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page\r") + pdf.count(b"/Type /Page ") + \
+        pdf.count(b"/Type /Page>") + pdf.count(b"/Type /Page/") == 1
+
+
+def test_without_javascript_the_shortlist_is_its_address(site, accessible, search_providers):
+    """axe-core runs inside the page, so this page keeps JavaScript but loads none of the site's scripts."""
+    page = site.page
+    page.route("**/*.js", lambda route: route.abort())
+    site.open("/providers/")
+    page.get_by_role("link", name="Save to shortlist: Ben Roe").click()
+    page.wait_for_url(re.compile(r"/shortlist/\?p=ben-roe$"))
+    page.get_by_label("Provider's name").fill("díaz")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name="Add Ana Díaz to your shortlist").click()
+    page.wait_for_url(re.compile(r"/shortlist/\?p=ben-roe&p=ana-diaz$"))
+    assert page.locator(".compare thead th a:not(.remove)").all_inner_texts() == ["Ben Roe", "Ana Díaz"]
+    assert "[your first name]" in page.locator('[data-message="email"]').first.inner_text()
+    assert not page.get_by_label("Your first name").is_visible()  # typing into the messages needs the script
+    accessible(page)
 
 
 def test_a_person_opens_a_profile_and_reports_the_listing(site, search_providers):

@@ -16,7 +16,7 @@ from directory.search import facet_index, rules
 from directory.search.filters import ProviderFilter
 from directory.search.results import SearchResults
 
-APPS = ("config", "directory", "guides", "finder", "openreferral", "listings")
+APPS = ("config", "directory", "guides", "finder", "openreferral", "listings", "shortlist")
 ROOT = Path(settings.BASE_DIR)
 
 
@@ -93,9 +93,11 @@ def test_dependencies_run_one_way_directory_then_guides_then_finder():
     for name, targets in graph.items():
         app = name.split(".")[0]
         if app == "directory":
-            assert not {t for t in targets if t.split(".")[0] in ("guides", "finder", "listings")}, name
+            assert not {t for t in targets if t.split(".")[0] in ("guides", "finder", "listings", "shortlist")}, name
         if app == "guides":
-            assert not {t for t in targets if t.split(".")[0] == "finder"}, name
+            assert not {t for t in targets if t.split(".")[0] in ("finder", "shortlist")}, name
+        if app == "finder":
+            assert not {t for t in targets if t.split(".")[0] == "shortlist"}, name
     assert not {t for t in graph["directory.models"] if t.startswith("directory.search")}
 
 
