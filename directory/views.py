@@ -95,9 +95,10 @@ def render_profile(
     return render(request, "directory/provider_detail.html", context, status=status)
 
 
-# Search engines may read the public pages; never a search or fit-finder address (what a person asked for), the
-# API, the admin, a provider's own pages or a report form.
-ROBOTS_DISALLOW = ("/admin/", "/api/", "/providers/?", "/match/?", "/provider/", "/listings/", "/providers/*/report/")
+# Search engines may read the public pages; never a search, fit-finder or shortlist address (what a person asked
+# for or chose), the API, the admin, a provider's own pages or a report form.
+ROBOTS_DISALLOW = ("/admin/", "/api/", "/providers/?", "/match/?", "/shortlist/", "/provider/", "/listings/",
+                   "/providers/*/report/")
 
 
 @require_safe

@@ -29,7 +29,7 @@ def test_robots_txt_lets_engines_read_the_public_pages_but_never_a_search_or_fit
     assert response["Content-Type"].startswith("text/plain")
     rules = response.content.decode().splitlines()
     assert rules[0] == "User-agent: *"
-    for private in ("/match/?", "/providers/?", "/api/", "/admin/", "/provider/"):
+    for private in ("/match/?", "/providers/?", "/shortlist/", "/api/", "/admin/", "/provider/"):
         assert f"Disallow: {private}" in rules
     assert "Disallow: /" not in rules
     assert "Sitemap: http://testserver/sitemap.xml" in rules
