@@ -8,23 +8,27 @@ expression the database orders by, so the engine never loads the whole table.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from pyroaring import BitMap
 
 from directory import geo
 from directory.jurisdictions import CANADIAN_PROVINCES, jurisdiction_name
-from directory.models import License, Modality, Provider, Resource, linked_to_any, money
+from directory.models import License, Modality, Provider, Resource, availability_cutoff, linked_to_any, money
 from directory.search import facet_index
+from directory.search.facet_index import FacetIndex
 from directory.search.fields import DEFAULT_RADIUS
 from directory.search.rules import Criteria, Rule
 from directory.taxonomy import Snapshot, snapshot
 from directory.wording import in_sentence, join_words
 
+from .ranking import Preference, Scoring
 from .recommendations import (
     Situation,
     Suggestion,
@@ -65,10 +69,11 @@ def fit_words(score: int) -> str:
     return next(words for least, words in FIT_WORDS if score >= least)
 
 
-# The fit finder's own hard rule, declared as the search's rules are (answered in SQL: the index has no genders).
+# The fit finder's own hard rule, declared as the search's rules are.
 GENDER = Rule(
     "gender", "Provider's gender", lambda label: forms.ChoiceField(required=False, label=label),
     sql=lambda qs, gender, criteria: qs.of_gender(gender),
+    bitmap=lambda index, gender, criteria: index.genders.get(gender, BitMap()),
 )
 
 
@@ -285,33 +290,51 @@ class NextSteps:
         return [*self.suggested, *(m for m in self.alternatives if m.slug not in slugs)]
 
 
-def _points(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> dict[str, tuple[Q | None, int]]:
-    """The soft preferences that apply to these answers: name -> (condition, weight)."""
+def scoring(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> Scoring:
+    """The soft preferences that apply to these answers, each answered in SQL and over the facet index."""
     today = timezone.localdate()
-    points: dict[str, tuple[Q | None, int]] = {}
-    # Correlated EXISTS conditions: evaluated for the eligible providers only, never for the whole table.
+    found: list[Preference] = []
+
+    def prefer(name: str, sql: Q, bitmap: Callable[[FacetIndex], BitMap]) -> None:
+        found.append(Preference(name, WEIGHTS[name], sql, bitmap))
+
+    def offering(terms: list[Modality]) -> tuple[Q, Callable[[FacetIndex], BitMap]]:
+        return Q(linked_to_any("modalities", terms)), lambda index: index.any_term("modality", terms)
+
     if answers.concerns:
-        points["concern"] = (Q(linked_to_any("conditions", taxonomy.with_narrower(answers.concerns))), 0)
+        concerns = taxonomy.with_narrower(answers.concerns)
+        prefer("concern", Q(linked_to_any("conditions", concerns)), lambda index: index.any_term("condition", concerns))
     preferred = preferred_modalities(answers, taxonomy)
     if preferred:
-        points["preferred_modality"] = (Q(linked_to_any("modalities", preferred)), 0)
+        prefer("preferred_modality", *offering(preferred))
     if steps.suggested:
-        points["next_step"] = (Q(linked_to_any("modalities", steps.suggested)), 0)
+        prefer("next_step", *offering(list(steps.suggested)))
     if steps.alternatives:
-        points["alternative"] = (Q(linked_to_any("modalities", steps.alternatives)), 0)
+        prefer("alternative", *offering(list(steps.alternatives)))
     if answers.format:
-        points["format"] = (Q(linked_to_any("formats", taxonomy.chosen("format", [answers.format]))), 0)
+        formats = taxonomy.chosen("format", [answers.format])
+        prefer("format", Q(linked_to_any("formats", formats)), lambda index: index.any_term("format", formats))
     if answers.gender:
-        points["gender"] = (Q(gender=answers.gender), 0)
-    if answers.centre is not None:
-        points["distance"] = (None, 0)
+        prefer("gender", Q(gender=answers.gender), lambda index: index.genders.get(answers.gender, BitMap()))
     recently = today - datetime.timedelta(days=RECENT_VERIFICATION_DAYS)
-    points["verified_recently"] = (
-        Q(Exists(License.objects.current().filter(provider=OuterRef("pk"), verified_on__gte=recently))), 0
-    )
-    points["free_consultation"] = (Q(free_consultation=True), 0)
-    points["availability_recent"] = (Provider.availability_recent_q(), 0)
-    return {name: (condition, WEIGHTS[name]) for name, (condition, _) in points.items()}
+    prefer("verified_recently",
+           Q(Exists(License.objects.current().filter(provider=OuterRef("pk"), verified_on__gte=recently))),
+           lambda index: index.verified.since(recently))
+    prefer("free_consultation", Q(free_consultation=True), lambda index: index.features["free_consultation"])
+    prefer("availability_recent", Provider.availability_recent_q(),
+           lambda index: index.confirmed.since(availability_cutoff()))
+    distance = (answers.centre, answers.radius, WEIGHTS["distance"]) if answers.centre is not None else None
+    demoted = None
+    if answers.tried_the_same:
+        # Offers only approaches the person tried (medication management never counts as one).
+        same = taxonomy.chosen("modality", answers.tried_the_same)
+        others = [m for m in taxonomy.modalities if m.slug not in answers.tried_the_same]
+        demoted = Preference(
+            "only_the_same", 0,
+            Q(linked_to_any("modalities", same)) & ~Q(linked_to_any("modalities", others)),
+            lambda index: index.any_term("modality", same) - index.any_term("modality", others),
+        )
+    return Scoring(tuple(found), distance, demoted, DEMOTED_CEILING)
 
 
 def preferred_modalities(answers: Answers, taxonomy: Snapshot) -> list[Modality]:
@@ -320,36 +343,24 @@ def preferred_modalities(answers: Answers, taxonomy: Snapshot) -> list[Modality]
     return [m for m in taxonomy.chosen("modality", answers.modalities) if m.suits(age_group)]
 
 
-def ranked(qs: QuerySet[Provider], answers: Answers, steps: NextSteps,
-           taxonomy: Snapshot) -> tuple[QuerySet[Provider], int]:
-    """qs ordered by score, best first, with score (and distance_miles, with a ZIP code) annotated; also the
-    most points possible. The score includes every demotion, so the order is the order of the scores."""
-    qs = qs.with_distance(answers.centre, answers.radius)
-    points = _points(answers, steps, taxonomy)
-    most = sum(weight for _, weight in points.values())
-    terms = []
-    for name, (condition, weight) in points.items():
-        if name == "distance":
-            closeness = Value(1.0) - F("distance_miles") / Value(float(answers.radius))
-            terms.append(Case(When(distance_miles__isnull=False, then=closeness * weight), default=Value(0.0),
-                              output_field=FloatField()))
-        else:
-            terms.append(Case(When(condition, then=Value(float(weight))), default=Value(0.0),
-                              output_field=FloatField()))
-    raw = terms[0]
-    for term in terms[1:]:
-        raw = raw + term
-    if answers.tried_the_same:
-        # Offers only approaches the person tried: its points, scaled below anyone offering a next step.
-        same = taxonomy.chosen("modality", answers.tried_the_same)
-        others = [m for m in taxonomy.modalities if m.slug not in answers.tried_the_same]
-        only_the_same = Q(linked_to_any("modalities", same)) & ~Q(linked_to_any("modalities", others))
-        score = Case(When(only_the_same, then=raw * Value(DEMOTED_CEILING / most)), default=raw,
-                     output_field=FloatField())
-    else:
-        score = raw
-    qs = qs.annotate(raw_score=score).order_by("-raw_score", "slug")
-    return qs, most
+def ranked(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> tuple[list[Provider], int]:
+    """The best answers.limit eligible providers, best first, scored over the facet index, with raw_score (and
+    distance_miles with a ZIP code) set; also the most points possible."""
+    index = facet_index.current()
+    hard_rules = criteria(answers)
+    eligible_ids = hard_rules.providers(index)
+    nearest = hard_rules.nearest_miles(answers.zip) if answers.centre is not None else {}
+    points = scoring(answers, steps, taxonomy)
+    best = points.top(index, eligible_ids, nearest, answers.limit)
+    rows = Provider.objects.filter(pk__in=[pk for pk, _ in best]).for_cards().in_bulk()
+    top = []
+    for pk, raw_score in best:
+        provider = rows.get(pk)
+        if provider is not None:  # deleted since the index was read
+            provider.raw_score = raw_score
+            provider.distance_miles = nearest.get(pk)
+            top.append(provider)
+    return top, points.most
 
 
 # --- Reasons and cautions ----------------------------------------------------------------
@@ -524,8 +535,7 @@ def find_matches(answers: Answers) -> MatchResult:
     situation = answers.situation
     suggestions = suggested_next_steps(situation)
     steps = NextSteps.of(answers, suggestions, taxonomy)
-    ordered, most_points = ranked(eligible(answers), answers, steps, taxonomy)
-    top = list(ordered.for_cards()[: answers.limit])
+    top, most_points = ranked(answers, steps, taxonomy)
     matches = []
     for provider in top:
         reasons, cautions = explain(provider, answers, steps, taxonomy)

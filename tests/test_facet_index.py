@@ -26,7 +26,9 @@ from directory.models import (
 from directory.search import facet_index, rules
 from directory.search.filters import ProviderFilter
 from directory.search.results import SearchResults
-from finder.matching import Answers, eligible, eligible_count
+from directory.taxonomy import snapshot
+from finder.matching import Answers, NextSteps, eligible, eligible_count, ranked, scoring
+from finder.recommendations import suggested_next_steps
 
 
 def facets_of(provider: Provider) -> set[tuple[str, str]]:
@@ -216,6 +218,45 @@ class TestFitFinderCountAgainstTheDemoProviders:
         assert 0 < eligible_count(Answers(state="TX", mode="in_person", budget=Decimal("120"))) < everyone
         assert eligible_count(Answers(zip="78701", radius=10, mode="in_person", prescriber=True)) < everyone
         assert eligible_count(Answers(zip="78701", radius=100, mode="in_person")) > 0
+
+
+RANKING = {
+    **FIT_FINDER,
+    "concerns": st.lists(st.sampled_from(["depression", "anxiety", "ptsd", "ocd", "panic-disorder"]), max_size=2,
+                         unique=True).map(tuple),
+    "tried": st.lists(st.sampled_from(["cbt", "medication-management", "psychodynamic", "emdr"]), max_size=2,
+                      unique=True).map(tuple),
+    "modalities": st.lists(st.sampled_from(["dbt", "act", "emdr", "tms"]), max_size=2, unique=True).map(tuple),
+    "format": st.sampled_from(["", "individual", "couples", "group"]),
+    "gender": st.sampled_from(["", "woman", "man", "non-binary"]),
+    "age_group": st.sampled_from(["", "teens", "adults"]),
+    "limit": st.sampled_from([1, 5, 20]),
+}
+
+
+class TestFitFinderOrderAgainstTheDemoProviders:
+    """The fit finder ranks over the facet index; the same preferences in SQL give the same providers, in the same
+    order, with the same points."""
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(answers=st.builds(Answers, **RANKING))
+    def test_the_index_ranks_as_the_database_does(self, demo, answers):
+        taxonomy = snapshot()
+        steps = NextSteps.of(answers, suggested_next_steps(answers.situation), taxonomy)
+        top, most = ranked(answers, steps, taxonomy)
+        points = scoring(answers, steps, taxonomy)
+        expected = list(points.ranked(eligible(answers)).values_list("pk", "raw_score")[: answers.limit])
+        assert [provider.pk for provider in top] == [pk for pk, _ in expected]
+        assert [provider.raw_score for provider in top] == pytest.approx([score for _, score in expected])
+        assert most == points.most
+
+    def test_those_answers_rank_providers_with_different_scores(self, demo):
+        answers = Answers(concerns=("depression",), tried=("cbt",), zip="78701", radius=100, gender="woman")
+        taxonomy = snapshot()
+        top, most = ranked(answers, NextSteps.of(answers, suggested_next_steps(answers.situation), taxonomy),
+                           taxonomy)
+        assert len({provider.raw_score for provider in top}) > 5
+        assert any(provider.distance_miles is not None for provider in top)
 
 
 @pytest.mark.django_db

@@ -22,12 +22,13 @@ same query then costs nothing. They are forgotten with the index, whenever the d
 from __future__ import annotations
 
 import bisect
+import datetime
 import hashlib
 import os
 import threading
 from array import array
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +58,9 @@ class FacetIndex:
     features: dict[str, BitMap]  # prescriber, telehealth, in_person, sliding_scale, ... -> providers
     fees: tuple[Decimal, ...]  # every published provider's lowest fee, ascending ...
     fee_providers: tuple[int, ...]  # ... and whose fee it is
+    genders: dict[str, BitMap]  # Provider.gender -> providers
+    verified: Dated  # providers by the latest staff verification of a current license of theirs
+    confirmed: Dated  # providers by the day they last confirmed whether they are accepting new clients
 
     def any_term(self, param: str, terms: list[Term]) -> BitMap:
         """Providers with any of these values of a taxonomy relation (modality, language, ...)."""
@@ -83,6 +87,31 @@ class FacetIndex:
             }
         counts["state"] = {code: hits.intersection_cardinality(ids) for code, ids in self.licensed.items()}
         return counts
+
+
+@dataclass(frozen=True)
+class Dated:
+    """Providers by a date of theirs, as compact arrays sorted by day: since(day) gives those on or after it."""
+
+    days: array  # date ordinals, ascending ...
+    ids: array  # ... and whose date each is
+    _since: dict[int, BitMap] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, dates: dict[int, datetime.date]) -> Dated:
+        pairs = sorted((day.toordinal(), pk) for pk, day in dates.items())
+        return cls(array("I", (day for day, _ in pairs)), array("I", (pk for _, pk in pairs)))
+
+    def since(self, day: datetime.date) -> BitMap:
+        """The providers whose date is day or later (the same few days are asked for all day: kept)."""
+        ordinal = day.toordinal()
+        found = self._since.get(ordinal)
+        if found is None:
+            found = BitMap(self.ids[bisect.bisect_left(self.days, ordinal):])
+            if len(self._since) > 8:
+                self._since.clear()
+            self._since[ordinal] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -123,6 +152,7 @@ def build() -> FacetIndex:
     licenses = License.objects.current().values_list("credential_type_id", "jurisdiction", "provider_id", "verified_on")
     prescribing = set(CredentialType.objects.filter(can_prescribe=True).values_list("pk", flat=True))
     credentials, licensed, prescribing_in, prescribers, verified = {}, {}, {}, [], []
+    verified_last: dict[int, datetime.date] = {}
     for credential_type, jurisdiction, provider, verified_on in licenses.iterator(chunk_size=10_000):
         credentials.setdefault(credential_type, []).append(provider)
         licensed.setdefault(jurisdiction, []).append(provider)
@@ -131,15 +161,21 @@ def build() -> FacetIndex:
             prescribing_in.setdefault(jurisdiction, []).append(provider)
         if verified_on is not None:
             verified.append(provider)
+            if verified_on > verified_last.get(provider, datetime.date.min):
+                verified_last[provider] = verified_on
     offices = grouped(Office.objects.values_list("jurisdiction", "provider_id"))
     rows = Provider.objects.published().with_lowest_fee().order_by().values_list(
-        "pk", "telehealth", "free_consultation", "evenings", "weekends", "sliding_scale_min", "lowest_fee"
+        "pk", "telehealth", "free_consultation", "evenings", "weekends", "sliding_scale_min", "lowest_fee",
+        "gender", "accepting_confirmed",
     )
     # Accepting as ProviderQuerySet.accepting() says (confirmed recently enough to be known); the index is read
     # again at least every CACHE_SECONDS, so a status that becomes unknown today stops counting within that time.
     accepting = BitMap(Provider.objects.published().accepting().order_by().values_list("pk", flat=True))
     telehealth, free, evenings, weekends, sliding, fees = [], [], [], [], [], []
-    for pk, offers_telehealth, free_consultation, evening, weekend, sliding_min, lowest in rows.iterator(10_000):
+    genders: dict[str, list[int]] = {}
+    confirmed: dict[int, datetime.date] = {}
+    for (pk, offers_telehealth, free_consultation, evening, weekend, sliding_min, lowest, gender,
+         confirmed_on) in rows.iterator(10_000):
         if offers_telehealth:
             telehealth.append(pk)
         if free_consultation:
@@ -152,6 +188,10 @@ def build() -> FacetIndex:
             sliding.append(pk)
         if lowest is not None:
             fees.append((lowest, pk))
+        if gender:
+            genders.setdefault(gender, []).append(pk)
+        if confirmed_on is not None:
+            confirmed[pk] = confirmed_on
     fees.sort()
     return FacetIndex(
         published=published,
@@ -168,6 +208,9 @@ def build() -> FacetIndex:
         },
         fees=tuple(fee for fee, _ in fees),
         fee_providers=tuple(pk for _, pk in fees),
+        genders={key: BitMap(ids) for key, ids in genders.items()},
+        verified=Dated.of(verified_last),
+        confirmed=Dated.of(confirmed),
     )
 
 
