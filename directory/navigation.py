@@ -11,7 +11,7 @@ MAIN_NAVIGATION: list[tuple[str, str]] = [
     ("guide_list", "Guides"),
     ("modality_list", "Approaches"),
     ("resource_list", "Crisis & support"),
-    ("shortlist", "Your shortlist"),
+    ("shortlist", "Shortlist"),
 ]
 
 

@@ -306,7 +306,7 @@ def test_a_person_saves_two_providers_compares_them_and_writes_a_first_message(s
     page.get_by_role("button", name="Save to shortlist: Ana Díaz").click()
     page.get_by_role("button", name="Save to shortlist: Ben Roe").click()
     assert page.get_by_role("button", name="Saved to shortlist: Ana Díaz").get_attribute("aria-pressed") == "true"
-    page.get_by_role("link", name="Your shortlist (2)").click()
+    page.get_by_role("link", name="Shortlist (2)").click()
     page.wait_for_url(re.compile(r"/shortlist/\?p=ana-diaz&p=ben-roe$"))
     headers = page.locator(".compare thead th a:not(.remove)").all_inner_texts()
     assert headers == ["Ana Díaz", "Ben Roe"]
@@ -323,7 +323,7 @@ def test_a_person_saves_two_providers_compares_them_and_writes_a_first_message(s
     page.wait_for_url(re.compile(r"p=ana-diaz&p=ben-roe"))
     page.get_by_role("link", name="Remove Ben Roe").click()
     page.wait_for_url(re.compile(r"/shortlist/\?p=ana-diaz$"))
-    assert page.get_by_role("link", name="Your shortlist (1)").is_visible()
+    assert page.get_by_role("link", name="Shortlist (1)").is_visible()
     assert site.foreign_requests() == []
 
 

@@ -26,7 +26,7 @@
   function showCount(slugs) {
     document.querySelectorAll('.site-nav a[href^="/shortlist/"]').forEach(function (link) {
       link.href = address(slugs);
-      link.textContent = slugs.length ? "Your shortlist (" + slugs.length + ")" : "Your shortlist";
+      link.textContent = slugs.length ? "Shortlist (" + slugs.length + ")" : "Shortlist";
     });
   }
 
