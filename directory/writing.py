@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .models import CredentialType, License, Office, Provider, unique_slug
 
@@ -88,6 +89,12 @@ class ProviderRecord:
     # The provider this record updates, when the source matched it by something other than its external ID.
     pk: int | None = None
     line: int = 0
+    # From the NPI registry: its licenses and office replace only those the registry wrote (from_registry), never
+    # those staff or the provider added; its values are what registry_changes() let it write.
+    from_registry: bool = False
+    # The slug a new provider takes when the one from its name is taken, chosen unique without reading the table
+    # (the registry's: the name and the NPI).
+    slug_fallback: str = ""
 
 
 @dataclass
@@ -219,6 +226,32 @@ def _given(value: object, default: object = None) -> object:
     return default if value is NOT_GIVEN else value
 
 
+# --- What the NPI registry may change ------------------------------------------------------
+
+
+def registry_changes(current: dict[str, object] | None, wanted: dict[str, object]) -> dict[str, object]:
+    """The values of wanted the NPI registry writes to a provider whose fields and registry_values are current
+    (None for a new provider), with registry_values updated to match.
+
+    A field is the registry's to change while it is empty or still holds what the registry last wrote there
+    (Provider.registry_values): an edit made in the directory is never overwritten, and a field cleared here is
+    filled again. "published" is never empty: the registry changes it only while it holds what it last wrote.
+    """
+    if current is None:
+        return {**wanted, "registry_values": dict(wanted)}
+    last = dict(current.get("registry_values") or {})
+    values = {}
+    for name, value in wanted.items():
+        now = current.get(name)
+        if now == value:
+            last[name] = value
+        elif (name in last and now == last[name]) or (name != "published" and now in ("", None)):
+            values[name] = last[name] = value
+    if last != current.get("registry_values"):
+        values["registry_values"] = last
+    return values
+
+
 # --- Writing ---------------------------------------------------------------------------
 
 
@@ -245,17 +278,20 @@ def _create_providers(records: list[ProviderRecord], pks: list[int | None], new:
     """Insert the new providers, setting their primary keys in pks."""
     if not new:
         return
-    taken = set(Provider.objects.values_list("slug", flat=True))
-    providers = []
-    for index in new:
-        record = records[index]
-        provider = Provider(external_id=record.external_id, **{**record.create_defaults, **record.values})
-        if record.slug and record.slug not in taken:
-            provider.slug = record.slug
-            taken.add(record.slug)
-        else:
-            provider.slug = unique_slug(provider.name, taken)
-        providers.append(provider)
+    providers = [Provider(external_id=records[index].external_id,
+                          **{**records[index].create_defaults, **records[index].values}) for index in new]
+    wanted = [(records[index].slug, slugify(provider.name)[:200] or "provider", records[index].slug_fallback)
+              for index, provider in zip(new, providers, strict=True)]
+    # Only the slugs these providers might take are read, not every slug in the table (a million at full scale).
+    taken = _taken_slugs({slug for candidates in wanted for slug in candidates if slug})
+    for provider, candidates in zip(providers, wanted, strict=True):
+        free = next((slug for slug in candidates if slug and slug not in taken), None)
+        if free is None:
+            base = candidates[1]
+            taken |= _taken_slugs(Provider.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+            free = unique_slug(provider.name, taken)
+        taken.add(free)
+        provider.slug = free
     insert(providers, with_ids=True)
     for index, provider in zip(new, providers, strict=True):
         pks[index] = provider.pk
@@ -263,6 +299,14 @@ def _create_providers(records: list[ProviderRecord], pks: list[int | None], new:
     # unchanged.
     stamped = [Provider(pk=pks[index], updated=records[index].updated) for index in new if records[index].updated]
     update(stamped, ["updated"])
+
+
+def _taken_slugs(slugs: Iterable[str]) -> set[str]:
+    """Those of these slugs that providers already have."""
+    taken: set[str] = set()
+    for chunk in chunks(sorted(set(slugs)), 1000):
+        taken.update(Provider.objects.filter(slug__in=chunk).values_list("slug", flat=True))
+    return taken
 
 
 def _update_providers(written: list[tuple[ProviderRecord, int]]) -> None:
@@ -301,6 +345,7 @@ def _replace_licenses(written: list[tuple[ProviderRecord, int]],
              for record, pk in written if record.licenses is not None}
     if not given:
         return []
+    registry = {pk for record, pk in written if record.from_registry}
     type_ids = dict(CredentialType.objects.values_list("code", "pk"))
     current: dict[int, dict[tuple[str, str, str], License]] = {}
     for chunk in chunks(sorted(existing.intersection(given)), 500):
@@ -312,12 +357,18 @@ def _replace_licenses(written: list[tuple[ProviderRecord, int]],
     gone, changed, added, unverified = [], [], [], []
     for pk, licenses in given.items():
         held = current.get(pk, {})
-        gone.extend(license.pk for key, license in held.items() if key not in licenses)
+        if pk in registry:
+            # The registry removes only the licenses it wrote, and leaves one staff or the provider added as it is.
+            gone.extend(license.pk for key, license in held.items() if key not in licenses and license.from_registry)
+            licenses = {key: record for key, record in licenses.items() if key not in held}
+        else:
+            gone.extend(license.pk for key, license in held.items() if key not in licenses)
         for key, record in licenses.items():
             license = held.get(key)
             if license is None:
                 license = License(provider_id=pk, credential_type_id=type_ids[record.code],
-                                  jurisdiction=record.jurisdiction, number=record.number)
+                                  jurisdiction=record.jurisdiction, number=record.number,
+                                  from_registry=pk in registry)
                 apply_verification(license, record)
                 former = stored.get(key)
                 if license.forget_verification_unless_checked_as(former.checked_as if former else None):
@@ -369,13 +420,16 @@ def _replace_offices(written: list[tuple[ProviderRecord, int]], existing: set[in
     gone, changed, added = [], [], []
     for record, pk in given:
         unmatched = list(current.get(pk, []))
+        if record.from_registry:
+            # The registry's practice location replaces the office it wrote; the others are not its to change.
+            unmatched = [office for office in unmatched if office.from_registry]
         all_listed = True
         for wanted in record.offices:
             office = next((o for o in unmatched if (o.address, o.city, o.jurisdiction, o.postal_code) == wanted.place),
                           None)
             if office is None:
                 all_listed = False
-                added.append(_new_office(pk, wanted))
+                added.append(_new_office(pk, wanted, from_registry=record.from_registry))
                 continue
             unmatched.remove(office)
             if _update_office(office, wanted):
@@ -405,10 +459,10 @@ def _update_office(office: Office, record: OfficeRecord) -> bool:
     return changed
 
 
-def _new_office(pk: int | None, record: OfficeRecord) -> Office:
+def _new_office(pk: int | None, record: OfficeRecord, *, from_registry: bool = False) -> Office:
     office = Office(provider_id=pk, address=record.address, city=record.city, jurisdiction=record.jurisdiction,
                     postal_code=record.postal_code, latitude=record.latitude, longitude=record.longitude,
-                    wheelchair_accessible=_given(record.wheelchair_accessible, False))
+                    wheelchair_accessible=_given(record.wheelchair_accessible, False), from_registry=from_registry)
     office.fill_coordinates()
     return office
 
@@ -429,7 +483,7 @@ def insert(objects: list[models.Model], *, with_ids: bool = False) -> None:
         model.objects.bulk_create(objects, batch_size=BATCH)
         return
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
     with connection.cursor() as cursor:
         if with_ids:
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",

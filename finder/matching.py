@@ -56,6 +56,9 @@ WEIGHTS: dict[str, int] = {
 # a different medication plan is a next step) keeps its points scaled into [0, alternative): so it ranks,
 # and shows a lower score, below anyone who offers an evidence-based alternative.
 DEMOTED_CEILING = WEIGHTS["alternative"] - 1
+# An unconfirmed basic listing from the NPI registry keeps this share of its points: it orders such listings
+# among themselves, and rounds to a score of 0, so the scores still read in the order of the results.
+UNCONFIRMED_SHARE = 0.001
 
 # The score in words, shown on the page (the number stays in the API): the least score for each.
 FIT_WORDS: tuple[tuple[int, str], ...] = ((60, "Strong fit"), (35, "Good fit"), (0, "Possible fit"))
@@ -348,7 +351,11 @@ def ranked(qs: QuerySet[Provider], answers: Answers, steps: NextSteps,
                      output_field=FloatField())
     else:
         score = raw
-    qs = qs.annotate(raw_score=score).order_by("-raw_score", "slug")
+    # A basic listing from the NPI registry that its provider has not confirmed ranks below every confirmed one
+    # (Provider.unconfirmed_registry_listing): its points shrink to a share that rounds to a score of 0.
+    score = Case(When(unconfirmed_registry_listing=True, then=score * Value(UNCONFIRMED_SHARE)), default=score,
+                 output_field=FloatField())
+    qs = qs.annotate(raw_score=score).order_by("unconfirmed_registry_listing", "-raw_score", "slug")
     return qs, most
 
 
