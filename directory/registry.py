@@ -19,22 +19,27 @@ import contextlib
 import csv
 import datetime
 import io
-import operator
 import os
 import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import reduce
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.text import slugify
 
 from .jurisdictions import US_STATES
 from .models import CredentialType, License, Provider, RegistryTaxonomy
 from .npi import npi_problem
-from .writing import LicenseRecord, OfficeRecord, ProviderRecord, chunks, printable, registry_changes, write_providers
+from .writing import (
+    LicenseRecord,
+    OfficeRecord,
+    ProviderRecord,
+    license_holders,
+    printable,
+    registry_changes,
+    write_providers,
+)
 
 BATCH = 2000
 PROGRESS_SECONDS = 3
@@ -411,15 +416,7 @@ def _licenses_held_by_others(listings: list[Listing], current: dict[str, dict]) 
             if wanted[license.key] != item.npi:
                 taken.setdefault(item.npi, set()).add(license.key)
     holders = {row["pk"]: npi for npi, row in current.items()}
-    codes = dict(CredentialType.objects.values_list("code", "pk"))
-    for keys in chunks(sorted(wanted), 500):
-        # One index probe for each license (credential, jurisdiction, number): never a scan of the whole table.
-        condition = reduce(operator.or_, (Q(credential_type_id=codes[code], jurisdiction=state, number=number)
-                                          for code, state, number in keys))
-        rows = License.objects.filter(condition).values_list("credential_type__code", "jurisdiction", "number",
-                                                             "provider_id")
-        for code, state, number, holder in rows:
-            npi = wanted.get((code, state, number))
-            if npi is not None and holders.get(holder) != npi:
-                taken.setdefault(npi, set()).add((code, state, number))
+    for key, holder in license_holders(list(wanted)).items():
+        if holders.get(holder) != wanted[key]:
+            taken.setdefault(wanted[key], set()).add(key)
     return taken

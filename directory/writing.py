@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
+import operator
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -192,6 +194,38 @@ def licenses_held_elsewhere(records: list[ProviderRecord]) -> list[HeldLicense]:
     return sorted(held, key=lambda clash: (clash.index, clash.license.key))
 
 
+def license_holders(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    """The provider holding each of these licenses (credential code, jurisdiction, number) that someone holds.
+
+    One probe of the unique (credential, jurisdiction, number) index per license, whatever the size of the table:
+    on PostgreSQL by joining the keys as arrays, elsewhere by OR-ed conditions.
+    """
+    type_ids = dict(CredentialType.objects.values_list("code", "pk"))
+    codes = {pk: code for code, pk in type_ids.items()}
+    found: dict[tuple[str, str, str], int] = {}
+    for chunk in chunks(sorted(key for key in keys if key[0] in type_ids), 2000):
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(License._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT license.credential_type_id, license.jurisdiction, license.number, license.provider_id"
+                    f" FROM {table} license JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS wanted(type_id,"
+                    f" jurisdiction, number) ON license.credential_type_id = wanted.type_id"
+                    f" AND license.jurisdiction = wanted.jurisdiction AND license.number = wanted.number",
+                    [[type_ids[code] for code, _, _ in chunk], [state for _, state, _ in chunk],
+                     [number for _, _, number in chunk]],
+                )
+                rows = cursor.fetchall()
+        else:
+            condition = functools.reduce(operator.or_, (
+                models.Q(credential_type_id=type_ids[code], jurisdiction=state, number=number)
+                for code, state, number in chunk))
+            rows = License.objects.filter(condition).values_list("credential_type_id", "jurisdiction", "number",
+                                                                 "provider_id")
+        found.update(((codes[type_id], state, number), holder) for type_id, state, number, holder in rows)
+    return found
+
+
 def check_record(record: ProviderRecord) -> list[str]:
     """What the models' field rules refuse in the record ("field: message"), checked without the database.
 
@@ -262,13 +296,18 @@ def write_providers(records: list[ProviderRecord]) -> WriteResult:
     pks = match(records)
     new = [index for index, pk in enumerate(pks) if pk is None]
     existing = {pk for pk in pks if pk is not None}
-    _update_providers([(record, pk) for record, pk in zip(records, pks, strict=True) if pk is not None])
+    # A registry record that changes none of the provider's values leaves its row (and search text) alone: most
+    # of a monthly file's listings are as they were last month.
+    unchanged = {pk for record, pk in zip(records, pks, strict=True)
+                 if record.from_registry and pk is not None and not record.values}
+    _update_providers([(record, pk) for record, pk in zip(records, pks, strict=True)
+                       if pk is not None and pk not in unchanged])
     _create_providers(records, pks, new)
     written = list(zip(records, pks, strict=True))
     _replace_terms(written, existing)
     unverified = _replace_licenses(written, existing)
     _replace_offices(written, existing)
-    for chunk in chunks(sorted(pks), 5000):
+    for chunk in chunks(sorted(set(pks) - unchanged), 5000):
         search.refresh_search_vectors(chunk)
     facet_index.forget()
     return WriteResult(created=len(new), updated=len(records) - len(new), unverified=unverified)
@@ -491,8 +530,29 @@ def insert(objects: list[models.Model], *, with_ids: bool = False) -> None:
             for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
                 obj.pk = pk
             fields = [meta.pk, *fields]
-        rows = ([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects)
+        database = connections[connection.alias]  # the connection itself, not the per-thread proxy, for each value
+        values = [_column_value(field, database) for field in fields]
+        rows = ([value(obj) for value in values] for obj in objects)
         _copy(cursor, meta.db_table, [field.column for field in fields], rows)
+
+
+# Fields whose Python value is already what the database takes, with no pre_save() (auto_now, files): their
+# attribute is read as it is. Preparing every value of a hundred thousand rows the general way took a third of
+# the time of writing them.
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.FloatField,
+                 models.ForeignKey)
+
+
+def _column_value(field: models.Field, database) -> Callable[[models.Model], object]:
+    """How to read a field of a new row for COPY."""
+    if isinstance(field, _PLAIN_FIELDS) and not isinstance(field, models.FileField):
+        return operator.attrgetter(field.attname)
+
+    def prepared(obj: models.Model) -> object:
+        value = field.pre_save(obj, True)
+        return None if value is None else field.get_db_prep_save(value, database)
+
+    return prepared
 
 
 def update(objects: list[models.Model], fields: list[str]) -> None:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from directory import nppes_file, registry
 from directory.models import CredentialType, License, Office, Provider, RegistryTaxonomy
@@ -304,6 +305,14 @@ def test_the_next_months_file_updates_in_place_and_never_duplicates(tmp_path, ta
     assert "created 0, updated 2" in out
 
 
+def test_a_listing_the_next_file_gives_unchanged_keeps_its_last_change_time(tmp_path, taxonomy):
+    imported(tmp_path, [jane(), individual(2, "SAM", "LEE", [(LPC, "LPC-1", "OR")])])
+    before = dict(Provider.objects.values_list("npi", "updated"))
+    imported(tmp_path, [jane(), individual(2, "SAM", "LEE", [(LPC, "LPC-1", "OR")], phone="2125550100")])
+    after = dict(Provider.objects.values_list("npi", "updated"))
+    assert after[npi(1)] == before[npi(1)] and after[npi(2)] > before[npi(2)]
+
+
 def test_a_weekly_update_after_the_monthly_file_changes_only_the_npis_it_lists(tmp_path, taxonomy):
     imported(tmp_path, [jane(), individual(2, "SAM", "LEE", [(LPC, "LPC-1", "OR")])], name="monthly.csv")
     out, _ = imported(tmp_path, [individual(2, "SAM", "LEE-PARK", [(LPC, "LPC-1", "OR")]),
@@ -390,6 +399,35 @@ def test_registry_listings_rank_below_confirmed_ones_until_their_provider_confir
     provider().confirmed_by_provider()
     assert names() == ["Aaron Able", "Zoe Zimmer"]
     assert "Basic listing" not in client.get(provider().get_absolute_url()).content.decode()
+
+
+def test_in_the_fit_finder_an_unconfirmed_registry_listing_ranks_and_scores_below_confirmed_ones(
+        tmp_path, taxonomy, client, make_provider):
+    from directory.models import Condition
+
+    imported(tmp_path, [individual(1, "AARON", "ABLE", [(LCSW, "A-1", "TX")])], "--publish")
+    Provider.objects.filter(npi=npi(1)).update(accepting_new_clients=True, accepting_confirmed=timezone.localdate())
+    provider().conditions.add(Condition.objects.get(slug="depression"))  # staff added it: the better fit on paper
+    make_provider("Zoe Zimmer", licenses=[("LCSW", "TX")], telehealth=True)
+
+    def results() -> list[tuple[str, int]]:
+        found = client.get("/api/match/", {"state": "TX", "concern": "depression"}).json()["results"]
+        return [(r["name"], r["score"]) for r in found]
+
+    (first, first_score), (second, second_score) = results()
+    assert (first, second, second_score) == ("Zoe Zimmer", "Aaron Able", 0) and first_score >= second_score
+    provider().confirmed_by_provider()
+    assert [name for name, _ in results()] == ["Aaron Able", "Zoe Zimmer"]
+
+
+def test_an_answer_to_a_confirmation_email_confirms_a_registry_listing(tmp_path, taxonomy, make_account):
+    from listings.confirmations import record_answer
+    from listings.models import ConfirmationRequest
+
+    imported(tmp_path, [jane()])
+    account = make_account(provider(), "jane@example.org")
+    record_answer(ConfirmationRequest.objects.create(account=account, nonce="n"), "accepting")
+    assert not provider().unconfirmed_registry_listing
 
 
 def test_an_approved_claim_confirms_a_registry_listing(tmp_path, taxonomy, django_user_model):
