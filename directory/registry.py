@@ -19,7 +19,9 @@ import contextlib
 import csv
 import datetime
 import io
+import multiprocessing
 import os
+import queue
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -76,9 +78,9 @@ class InvalidFile(Exception):
 
 @dataclass
 class Summary:
-    """What a run did (or, dry, would do), and the bad rows it skipped, each as "line N: NPI X: why"."""
+    """What a run did (or, dry, would do), counted as it goes."""
 
-    size: int = 0  # characters in the file (the CSV inside a ZIP)
+    size: int = 0  # bytes in the file (the CSV inside a ZIP); the registry's text is ASCII, a byte a character
     position: int = 0  # characters read so far
     read: int = 0
     kept: int = 0  # rows for this directory: a mapped taxonomy, or a deactivation
@@ -295,58 +297,125 @@ def import_registry(path: str, *, publish: bool = False, dry_run: bool = False,
                     report: Callable[[str], None] = lambda problem: None,
                     progress: Callable[[Summary], None] | None = None) -> Summary:
     """Import the file: one transaction; bad rows reported (report("line N: ...")) and skipped. Dry, the same
-    reading and checks, and nothing written. progress(summary) is called every few seconds."""
+    reading and checks, and nothing written. progress(summary) is called every few seconds.
+
+    A child process reads and checks the rows while this one writes them, so that the two use both cores; it
+    sends what it found a batch at a time, through a short queue (memory stays bounded).
+    """
     summary = Summary()
     taxonomies = {taxonomy.code: taxonomy for taxonomy in RegistryTaxonomy.objects.all()}
     if not taxonomies:
         raise InvalidFile("No registry taxonomy codes are set up (load the taxonomy fixture): nothing to import.")
-    with open_registry_file(path) as (text, size), transaction.atomic():
-        summary.size = size
-        header_line = text.readline()
-        summary.position += len(header_line)
-        header = next(csv.reader([header_line]), [])
-        reader = Reader(header, taxonomies, dict(CredentialType.objects.values_list("pk", "code")))
-        batch: dict[str, Listing | Deactivation] = {}
-        shown = time.monotonic()
-        for line, raw in records_of(text, summary):
-            summary.read += 1
-            if progress and summary.read % 5000 == 0 and time.monotonic() - shown >= PROGRESS_SECONDS:
-                progress(summary)
-                shown = time.monotonic()
-            if not reader.worth_parsing(raw):
-                continue
-            try:
-                row = next(csv.reader([raw], strict=True))
-            except (csv.Error, StopIteration) as error:
-                summary.skipped += 1
-                report(f"line {line}: not a well-formed CSV row ({error})")
-                continue
-            found = reader.read(line, row)
-            if found is None:
-                if row[reader.at[ENTITY]].strip() == "2":
-                    summary.organizations += 1
-                continue
-            if isinstance(found, str):
-                summary.skipped += 1
-                report(found)
-                continue
-            summary.kept += 1
-            batch[found.npi] = found  # the same NPI twice in a batch: the later row is the registry's word
-            if len(batch) >= BATCH:
-                _import_batch(list(batch.values()), summary, publish=publish, dry_run=dry_run, report=report)
-                batch = {}
-        _import_batch(list(batch.values()), summary, publish=publish, dry_run=dry_run, report=report)
-        if dry_run:
-            transaction.set_rollback(True)
+    with open_registry_file(path) as (text, _):
+        reader = Reader(next(csv.reader([text.readline()]), []), taxonomies,
+                        dict(CredentialType.objects.values_list("pk", "code")))
+    context = multiprocessing.get_context("fork")
+    found: multiprocessing.Queue = context.Queue(maxsize=4)
+    child = context.Process(target=_read_rows, args=(path, reader, found), daemon=True)
+    child.start()
+    try:
+        with transaction.atomic():
+            batch: dict[str, Listing | Deactivation] = {}
+            shown = time.monotonic()
+            while True:
+                message = _next_message(found, child)
+                if isinstance(message, str):
+                    raise InvalidFile(message)
+                if message is None:
+                    break
+                items, problems, counts, (summary.position, summary.size) = message
+                for name, value in counts.items():
+                    setattr(summary, name, getattr(summary, name) + value)
+                for problem in problems:
+                    report(problem)
+                for item in items:
+                    batch[item.npi] = item  # the same NPI twice in a batch: the later row is the registry's word
+                    if len(batch) >= BATCH:
+                        _import_batch(list(batch.values()), summary, publish=publish, dry_run=dry_run,
+                                      report=report)
+                        batch = {}
+                if progress and time.monotonic() - shown >= PROGRESS_SECONDS:
+                    progress(summary)
+                    shown = time.monotonic()
+            _import_batch(list(batch.values()), summary, publish=publish, dry_run=dry_run, report=report)
+            if dry_run:
+                transaction.set_rollback(True)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
     return summary
+
+
+def _next_message(found: multiprocessing.Queue, child: multiprocessing.Process):
+    """The reader's next message; if it died without a word, a message saying so."""
+    while True:
+        try:
+            return found.get(timeout=1)
+        except queue.Empty:
+            if not child.is_alive():
+                return f"Reading the file stopped (exit code {child.exitcode}): nothing was imported."
+
+
+def _read_rows(path: str, reader: Reader, found: multiprocessing.Queue) -> None:
+    """In the child process: read and check every row, and send (kept items, problems, counts) a batch at a time,
+    then None when done, or a message when the file cannot be read. It never touches the database."""
+    items: list[Listing | Deactivation] = []
+    problems: list[str] = []
+    counts = dict.fromkeys(("read", "kept", "skipped", "organizations"), 0)  # since the last message
+    where = Summary()  # how far into the file
+
+    def send() -> None:
+        found.put((items.copy(), problems.copy(), counts.copy(), (where.position, where.size)))
+        items.clear()
+        problems.clear()
+        counts.update(dict.fromkeys(counts, 0))
+
+    try:
+        with open_registry_file(path) as (text, size):
+            where.size = size
+            where.position += len(text.readline())  # the header, which import_registry() checked
+            for line, raw in records_of(text, where):
+                counts["read"] += 1
+                if counts["read"] >= 20_000:
+                    send()
+                if not reader.worth_parsing(raw):
+                    continue
+                try:
+                    row = next(csv.reader([raw], strict=True))
+                except (csv.Error, StopIteration) as error:
+                    counts["skipped"] += 1
+                    problems.append(f"line {line}: not a well-formed CSV row ({error})")
+                    continue
+                item = reader.read(line, row)
+                if item is None:
+                    counts["organizations"] += row[reader.at[ENTITY]].strip() == "2"
+                elif isinstance(item, str):
+                    counts["skipped"] += 1
+                    problems.append(item)
+                else:
+                    counts["kept"] += 1
+                    items.append(item)
+                    if len(items) >= BATCH:
+                        send()
+            send()
+        found.put(None)
+    except InvalidFile as error:
+        found.put(str(error))
+    except (OSError, EOFError, zipfile.BadZipFile, UnicodeError) as error:
+        found.put(f"Reading {path} failed ({error}): nothing was imported.")
+    finally:
+        found.close()
+        found.join_thread()
 
 
 def _import_batch(found: list[Listing | Deactivation], summary: Summary, *, publish: bool, dry_run: bool,
                   report: Callable[[str], None]) -> None:
     if not found:
         return
-    current = {row["npi"]: row for row in Provider.objects.filter(npi__in=[item.npi for item in found]).values(
-        "pk", "npi", "registry_values", *OWNED)}
+    # The blank exclusion lets the database use the partial unique index on npi.
+    matched = Provider.objects.exclude(npi="").filter(npi__in=[item.npi for item in found])
+    current = {row["npi"]: row for row in matched.values("pk", "npi", "registry_values", *OWNED)}
     listings = [item for item in found if isinstance(item, Listing)]
     taken = _licenses_held_by_others(listings, current)
     records = []

@@ -198,7 +198,8 @@ def license_holders(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, st
     """The provider holding each of these licenses (credential code, jurisdiction, number) that someone holds.
 
     One probe of the unique (credential, jurisdiction, number) index per license, whatever the size of the table:
-    on PostgreSQL by joining the keys as arrays, elsewhere by OR-ed conditions.
+    on PostgreSQL a lateral look-up for each key (LIMIT keeps the planner from turning it into a hash join, which
+    reads the whole table for each call: a million rows at full scale), elsewhere OR-ed conditions.
     """
     type_ids = dict(CredentialType.objects.values_list("code", "pk"))
     codes = {pk: code for code, pk in type_ids.items()}
@@ -208,10 +209,11 @@ def license_holders(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, st
             table = connection.ops.quote_name(License._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT license.credential_type_id, license.jurisdiction, license.number, license.provider_id"
-                    f" FROM {table} license JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS wanted(type_id,"
-                    f" jurisdiction, number) ON license.credential_type_id = wanted.type_id"
-                    f" AND license.jurisdiction = wanted.jurisdiction AND license.number = wanted.number",
+                    f"SELECT wanted.type_id, wanted.jurisdiction, wanted.number, held.provider_id"
+                    f" FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS wanted(type_id, jurisdiction, number)"
+                    f" CROSS JOIN LATERAL (SELECT license.provider_id FROM {table} license"
+                    f" WHERE license.credential_type_id = wanted.type_id AND license.jurisdiction = wanted.jurisdiction"
+                    f" AND license.number = wanted.number LIMIT 1) AS held",
                     [[type_ids[code] for code, _, _ in chunk], [state for _, state, _ in chunk],
                      [number for _, _, number in chunk]],
                 )
