@@ -329,7 +329,7 @@ def _create_providers(records: list[ProviderRecord], pks: list[int | None], new:
         free = next((slug for slug in candidates if slug and slug not in taken), None)
         if free is None:
             base = candidates[1]
-            taken |= _taken_slugs(Provider.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+            taken.update(Provider.objects.filter(slug__startswith=base).values_list("slug", flat=True))
             free = unique_slug(provider.name, taken)
         taken.add(free)
         provider.slug = free
