@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='RegistryTaxonomy',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=10, unique=True, validators=[django.core.validators.RegexValidator('^[0-9A-Z]{9}X$', 'A taxonomy code is 10 characters ending in X, e.g. 1041C0700X.')])),
+                ('code', models.CharField(max_length=10, unique=True, validators=[django.core.validators.RegexValidator('^[0-9A-Z]{9}X$', 'A taxonomy code is 10 characters ending in X: 1041C0700X.')])),
                 ('meaning', models.CharField(help_text="The code's name in the NUCC taxonomy.", max_length=120)),
                 ('alternative_words', models.CharField(blank=True, help_text="Words in the provider's credential text that mean the alternative, separated by commas (DO; PSYD). Case, periods and spaces do not count: Psy.D. and psyd read as PSYD.", max_length=200)),
             ],
