@@ -22,6 +22,7 @@ from .models import (
     Modality,
     Office,
     Provider,
+    RegistryTaxonomy,
     Report,
     Resource,
     SessionFormat,
@@ -66,6 +67,15 @@ class CredentialTypeAdmin(TermAdmin):
     list_filter = ("can_prescribe",)
     search_fields = ("code", "name")
     prepopulated_fields = {}
+
+
+@admin.register(RegistryTaxonomy)
+class RegistryTaxonomyAdmin(admin.ModelAdmin):
+    """The NPI registry's taxonomy codes the import lists, and the credential each gives: editors add codes."""
+
+    list_display = ("code", "meaning", "credential_type", "alternative", "alternative_words")
+    search_fields = ("code", "meaning")
+    list_select_related = ("credential_type", "alternative")
 
 
 @admin.register(SessionFormat, InsurancePlan)
@@ -152,10 +162,10 @@ class ProviderAdmin(admin.ModelAdmin):
     )
     list_filter = (
         JurisdictionFilter, CredentialFilter, "modalities", "accepting_new_clients", "published",
-        FreshnessFilter, "telehealth",
+        FreshnessFilter, "telehealth", "source",
     )
-    search_fields = ("name", "practice_name", "licenses__number", "external_id", "slug")
-    search_help_text = "Search by name, practice, license number or external ID."
+    search_fields = ("name", "practice_name", "licenses__number", "external_id", "slug", "=npi")
+    search_help_text = "Search by name, practice, license number, external ID or NPI."
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = tuple(RELATIONS)  # every part of the taxonomy a provider holds
     inlines = [LicenseInline, OfficeInline]
@@ -163,7 +173,7 @@ class ProviderAdmin(admin.ModelAdmin):
     readonly_fields = ("created", "updated", "photo_preview")
     list_per_page = 50
     fieldsets = (
-        (None, {"fields": ("name", "slug", "external_id", "pronouns", "gender", "practice_name", "bio")}),
+        (None, {"fields": ("name", "slug", "external_id", "npi", "pronouns", "gender", "practice_name", "bio")}),
         ("Contact", {"fields": ("phone", ("email", "email_public"), "website")}),
         ("Photo", {
             "fields": ("photo_preview", "photo", "photo_alt"),
@@ -182,7 +192,8 @@ class ProviderAdmin(admin.ModelAdmin):
                            "not confirmed in 90 days shows as unknown and counts as not accepting.",
         }),
         ("Publication and freshness", {
-            "fields": ("published", "last_verified", "needs_reverification", ("created", "updated")),
+            "fields": ("published", "last_verified", "needs_reverification", ("created", "updated"),
+                       ("source", "provider_confirmed")),
         }),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from django.utils.text import slugify
 
 from . import geo
 from .jurisdictions import JURISDICTION_CHOICES, JURISDICTIONS
+from .npi import validate_npi
 from .photos import PhotoField, remove_after_commit
 
 STALE_AFTER_DAYS = 365
@@ -207,6 +209,83 @@ class CredentialType(Term):
     def clean(self) -> None:
         self.code = (self.code or "").strip().upper()
 
+
+
+class RegistryTaxonomyManager(models.Manager):
+    def get_by_natural_key(self, code: str) -> RegistryTaxonomy:
+        return self.get(code=code.upper())
+
+
+class RegistryTaxonomy(models.Model):
+    """A NUCC taxonomy code of the NPI registry and the credential a provider listed under it holds here.
+
+    Where two credentials share a code (MD or DO, PHD or PSYD), the provider's free credential text chooses:
+    the alternative when it names one of alternative_words, else the credential.
+    """
+
+    code = models.CharField(
+        max_length=10, unique=True,
+        validators=[RegexValidator(r"^[0-9A-Z]{9}X$", "A taxonomy code is 10 characters ending in X: 1041C0700X.")],
+    )
+    meaning = models.CharField(max_length=120, help_text="The code's name in the NUCC taxonomy.")
+    credential_type = models.ForeignKey(
+        CredentialType, on_delete=models.PROTECT, related_name="+",
+        help_text="The credential a provider listed under this code holds (MD if the text does not say DO).",
+    )
+    alternative = models.ForeignKey(
+        CredentialType, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        help_text="The other credential this code may mean (DO beside MD, PSYD beside PHD).",
+    )
+    alternative_words = models.CharField(
+        max_length=200, blank=True,
+        help_text="Words in the provider's credential text that mean the alternative, separated by commas "
+                  "(DO; PSYD). Case, periods and spaces do not count: Psy.D. and psyd read as PSYD.",
+    )
+
+    objects = RegistryTaxonomyManager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "NPI registry taxonomy code"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(alternative__isnull=False) | Q(alternative_words=""),
+                name="registrytaxonomy_words_need_alternative",
+                violation_error_message="Choose the alternative credential the words mean, or clear the words.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.meaning}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+    natural_key.dependencies = ["directory.credentialtype"]
+
+    def save(self, *args, **kwargs) -> None:
+        self.code = (self.code or "").strip().upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(credential_words(self.alternative_words.replace(",", " ")))
+
+    def credential_for(self, credential_text: str) -> int:
+        """The id of the credential type a provider with this credential text holds under this code."""
+        if self.alternative_id and self.words & credential_words(credential_text):
+            return self.alternative_id
+        return self.credential_type_id
+
+
+def credential_words(text: str) -> set[str]:
+    """The words of a free credential text, in capitals, periods dropped: "Ph.D., ABPP" gives {PHD, ABPP}; each
+    part between commas also counts with its spaces dropped, so "Psy. D." reads as PSYD."""
+    text = (text or "").upper()
+    words = set(re.split(r"[^0-9A-Z]+", text.replace(".", "")))
+    words.update(re.sub(r"[^0-9A-Z]+", "", part) for part in re.split(r"[,;/]", text))
+    words.discard("")
+    return words
 
 
 class SessionFormat(Term):
@@ -399,10 +478,15 @@ class ProviderQuerySet(models.QuerySet):
     # -- free text and order ------------------------------------------------------------
 
     def by_relevance(self) -> ProviderQuerySet:
-        """Best text match first when there is a query (directory.search.text annotates `rank`), else by name."""
+        """Best text match first when there is a query (directory.search.text annotates `rank`), else by name;
+        a basic listing from the NPI registry that its provider has not confirmed comes after the others."""
         if "rank" in self.query.annotations:
-            return self.order_by(F("rank").desc(), "name", "id")
-        return self.by_name()
+            return self.order_by("unconfirmed_registry_listing", F("rank").desc(), "name", "id")
+        return self.order_by("unconfirmed_registry_listing", "name", "id")
+
+    def unconfirmed_registry_listings(self) -> ProviderQuerySet:
+        """Basic listings from the NPI registry that no provider confirmed: they rank below the others."""
+        return self.filter(unconfirmed_registry_listing=True)
 
     def by_name(self) -> ProviderQuerySet:
         return self.order_by("name", "id")
@@ -579,7 +663,7 @@ CARD_FIELDS = (
     "id", "external_id", "name", "slug", "pronouns", "gender", "practice_name", "published",
     "accepting_new_clients", "accepting_confirmed", "next_opening", "waitlist_weeks", "weekday_daytime", "evenings",
     "weekends", "last_verified", "standard_fee", "sliding_scale_min", "sliding_scale_max", "free_consultation",
-    "telehealth", "photo", "photo_alt",
+    "telehealth", "photo", "photo_alt", "unconfirmed_registry_listing",
 )
 
 
@@ -606,12 +690,40 @@ class Provider(models.Model):
         MAN = "man", "Man"
         NON_BINARY = "non-binary", "Non-binary"
 
+    class Source(models.TextChoices):
+        DIRECTORY = "", "This directory"
+        NPI_REGISTRY = "npi-registry", "NPI registry"
+
     external_id = models.CharField(
         "external ID",
         max_length=100,
         blank=True,
         help_text="The provider's ID in the source system the listing was imported from.",
     )
+    npi = models.CharField(
+        "NPI", max_length=10, blank=True, validators=[validate_npi],
+        help_text="The National Provider Identifier (10 digits), when known: the NPI registry import matches by it.",
+    )
+    source = models.CharField(
+        max_length=20, choices=Source.choices, blank=True, default=Source.DIRECTORY,
+        help_text="Where the listing came from: a basic listing from the NPI registry is marked as such until its "
+                  "provider confirms it.",
+    )
+    provider_confirmed = models.DateField(
+        "confirmed by the provider", null=True, blank=True,
+        help_text="When the provider first confirmed the listing: their claim approved, or an answer to a "
+                  "confirmation email.",
+    )
+    # The rule "a basic listing from the NPI registry that its provider has not confirmed", declared once: the
+    # search's default order and the fit finder's put these last; the facet index can read it as a column.
+    unconfirmed_registry_listing = models.GeneratedField(
+        expression=Case(When(Q(source="npi-registry", provider_confirmed__isnull=True), then=Value(True)),
+                        default=Value(False)),
+        output_field=models.BooleanField(), db_persist=True,
+    )
+    # What the NPI registry import last wrote to each provider field it gives ({"name": ..., "phone": ...}): it
+    # changes a field only while it is empty or still holds that value, so an edit made here is never overwritten.
+    registry_values = models.JSONField(default=dict, blank=True, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True, blank=True, help_text="Filled from the name if empty.")
     pronouns = models.CharField(max_length=40, blank=True)
@@ -686,6 +798,10 @@ class Provider(models.Model):
                 name="provider_unique_external_id",
                 violation_error_message="Another provider already has this external ID.",
             ),
+            models.UniqueConstraint(
+                fields=["npi"], condition=~Q(npi=""), name="provider_unique_npi",
+                violation_error_message="Another provider already has this NPI.",
+            ),
             models.CheckConstraint(
                 condition=~Q(name=""), name="provider_name_required",
                 violation_error_message="A provider needs a name.",
@@ -725,6 +841,9 @@ class Provider(models.Model):
             models.Index(fields=["last_verified"], name="provider_last_verified"),
             # The default order of the search and its deep pages: an index-only walk over published names.
             models.Index(fields=["name", "id"], condition=Q(published=True), name="provider_published_by_name"),
+            # The search's default order without a query: confirmed listings first, then by name.
+            models.Index(fields=["unconfirmed_registry_listing", "name", "id"], condition=Q(published=True),
+                         name="provider_published_default"),
         ]
 
     def __str__(self) -> str:
@@ -751,6 +870,13 @@ class Provider(models.Model):
             return ""
         stored = Provider.objects.filter(pk=self.pk).values_list("photo", flat=True).first() or ""
         return stored if stored != self.photo.name else ""
+
+    def confirmed_by_provider(self) -> None:
+        """The provider confirmed the listing (their claim approved, or an answer about availability): a basic
+        listing from the NPI registry no longer ranks below the others."""
+        if self.provider_confirmed is None:
+            self.provider_confirmed = timezone.localdate()
+            self.save(update_fields=["provider_confirmed", "updated"])
 
     @property
     def photo_alt_text(self) -> str:
@@ -949,6 +1075,10 @@ class License(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     expires_on = models.DateField(null=True, blank=True)
+    from_registry = models.BooleanField(
+        "from the NPI registry", default=False, editable=False,
+        help_text="Written by the NPI registry import, which changes and removes only the licenses it wrote.",
+    )
 
     objects = LicenseManager()
 
@@ -1054,6 +1184,10 @@ class Office(models.Model):
         null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
     wheelchair_accessible = models.BooleanField(default=False)
+    from_registry = models.BooleanField(
+        "from the NPI registry", default=False, editable=False,
+        help_text="The practice location the NPI registry import wrote, which it changes and removes alone.",
+    )
 
     objects = OfficeManager()
 

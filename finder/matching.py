@@ -60,6 +60,9 @@ WEIGHTS: dict[str, int] = {
 # a different medication plan is a next step) keeps its points scaled into [0, alternative): so it ranks,
 # and shows a lower score, below anyone who offers an evidence-based alternative.
 DEMOTED_CEILING = WEIGHTS["alternative"] - 1
+# An unconfirmed basic listing from the NPI registry keeps this share of its points: it orders such listings
+# among themselves, and rounds to a score of 0, so the scores still read in the order of the results.
+UNCONFIRMED_SHARE = 0.001
 
 # The score in words, shown on the page (the number stays in the API): the least score for each.
 FIT_WORDS: tuple[tuple[int, str], ...] = ((60, "Strong fit"), (35, "Good fit"), (0, "Possible fit"))
@@ -334,7 +337,11 @@ def scoring(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> Scoring:
             Q(linked_to_any("modalities", same)) & ~Q(linked_to_any("modalities", others)),
             lambda index: index.any_term("modality", same) - index.any_term("modality", others),
         )
-    return Scoring(tuple(found), distance, demoted, DEMOTED_CEILING)
+    # A basic listing from the NPI registry that its provider has not confirmed ranks below every confirmed one
+    # (Provider.unconfirmed_registry_listing): its points shrink to a share that rounds to a score of 0.
+    unconfirmed = Preference("unconfirmed_registry_listing", 0, Q(unconfirmed_registry_listing=True),
+                             lambda index: index.features["unconfirmed_registry_listing"])
+    return Scoring(tuple(found), distance, demoted, DEMOTED_CEILING, last=unconfirmed, last_share=UNCONFIRMED_SHARE)
 
 
 def preferred_modalities(answers: Answers, taxonomy: Snapshot) -> list[Modality]:

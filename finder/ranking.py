@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
 from pyroaring import BitMap
 
 from directory.search.facet_index import FacetIndex
@@ -42,6 +42,9 @@ class Scoring:
     # Offers only what the person tried: their score is scaled into [0, ceiling).
     demoted: Preference | None
     ceiling: int
+    # Those who come after everyone else, whatever their points, which are scaled by last_share.
+    last: Preference | None = None
+    last_share: float = 1.0
 
     @property
     def most(self) -> int:
@@ -54,6 +57,14 @@ class Scoring:
             limit: int) -> list[tuple[int, float]]:
         """The best `limit` of the eligible providers, best first, with their points (what ranked() annotates as
         raw_score); nearest: provider id -> miles to their nearest office within the radius."""
+        behind = self.last.bitmap(index) & eligible if self.last else BitMap()
+        found = self._top(index, eligible - behind, nearest, limit, 1.0)
+        if behind and len(found) < limit:
+            found += self._top(index, behind, nearest, limit - len(found), self.last_share)
+        return found
+
+    def _top(self, index: FacetIndex, eligible: BitMap, nearest: dict[int, float], limit: int,
+             share: float) -> list[tuple[int, float]]:
         groups: dict[int, BitMap] = {0: eligible}
         for preference in self.preferences:
             meets = preference.bitmap(index)
@@ -81,7 +92,7 @@ class Scoring:
             members = BitMap()
             for part in by_score[score]:
                 members |= part if isinstance(part, BitMap) else BitMap([part])
-            found.extend((pk, score) for pk in members[: limit - len(found)])
+            found.extend((pk, score * share if share != 1.0 else score) for pk in members[: limit - len(found)])
             if len(found) >= limit:
                 break
         return found
@@ -110,4 +121,9 @@ class Scoring:
         if self.demoted is not None and self.most:
             score = Case(When(self.demoted.sql, then=raw * Value(self.ceiling / self.most)), default=raw,
                          output_field=FloatField())
-        return queryset.annotate(raw_score=score).order_by("-raw_score", "pk")
+        if self.last is None:
+            return queryset.annotate(raw_score=score).order_by("-raw_score", "pk")
+        behind = Case(When(self.last.sql, then=Value(1)), default=Value(0), output_field=IntegerField())
+        score = Case(When(self.last.sql, then=score * Value(self.last_share)), default=score,
+                     output_field=FloatField())
+        return queryset.annotate(raw_score=score, behind=behind).order_by("behind", "-raw_score", "pk")

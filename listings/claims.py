@@ -59,6 +59,7 @@ def approve(claim: ClaimRequest, provider: Provider, by: AbstractBaseUser) -> bo
         raise ValidationError(problems)
     with transaction.atomic():
         account = ProviderAccount.objects.create(user=new_provider_user(claim.email), provider=provider)
+        provider.confirmed_by_provider()
         _decide(claim, Decision.APPROVED, by, provider=provider)
     context = {"claim": claim, "listing": provider.name, "url": sign_in_url(account.user),
                "sign_in_page": sign_in_page_url()}

@@ -194,7 +194,9 @@ def record_answer(question: ConfirmationRequest, answer: str, waitlist_weeks: in
         provider.accepting_new_clients = answer == Answer.ACCEPTING
         provider.waitlist_weeks = weeks
         provider.accepting_confirmed = today
+        provider.provider_confirmed = provider.provider_confirmed or today
         # save(), not update(): its signal refreshes the search counts.
-        provider.save(update_fields=["accepting_new_clients", "waitlist_weeks", "accepting_confirmed", "updated"])
+        provider.save(update_fields=["accepting_new_clients", "waitlist_weeks", "accepting_confirmed",
+                                     "provider_confirmed", "updated"])
         ProviderAccount.objects.filter(pk=question.account_id).update(availability_confirmed_on=today)
     return provider

@@ -53,6 +53,7 @@ def claim_by_email(email: str) -> list[ProviderAccount]:
         unclaimed = Provider.objects.select_for_update(of=("self",)).filter(email__iexact=email, account__isnull=True)
         for provider in unclaimed:
             claimed.append(ProviderAccount.objects.create(user=new_provider_user(email), provider=provider))
+            provider.confirmed_by_provider()
     return claimed
 
 

@@ -178,12 +178,13 @@ def queries_to_import(tmp_path: Path, command: str, text: str) -> int:
 
 
 def test_a_csv_import_takes_as_many_queries_for_many_providers_as_for_a_few(tmp_path, taxonomy):
+    # Many, yet few enough that SQLite's 999 parameters a statement hold a whole provider INSERT.
     created = [queries_to_import(tmp_path, "import_providers", csv_rows(count, start)) for count, start in
-               ((3, 0), (30, 100))]
+               ((3, 0), (25, 100))]
     updated = [queries_to_import(tmp_path, "import_providers", csv_rows(count, start)) for count, start in
-               ((3, 0), (30, 100))]
+               ((3, 0), (25, 100))]
     assert created[0] == created[1] and updated[0] == updated[1]
-    assert Provider.objects.count() == 33
+    assert Provider.objects.count() == 28
 
 
 def test_an_hsds_import_takes_as_many_queries_for_many_services_as_for_a_few(tmp_path, make_provider):

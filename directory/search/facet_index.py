@@ -166,7 +166,7 @@ def build() -> FacetIndex:
     offices = grouped(Office.objects.values_list("jurisdiction", "provider_id"))
     rows = Provider.objects.published().with_lowest_fee().order_by().values_list(
         "pk", "telehealth", "free_consultation", "evenings", "weekends", "sliding_scale_min", "lowest_fee",
-        "gender", "accepting_confirmed",
+        "gender", "accepting_confirmed", "unconfirmed_registry_listing",
     )
     # Accepting as ProviderQuerySet.accepting() says (confirmed recently enough to be known); the index is read
     # again at least every CACHE_SECONDS, so a status that becomes unknown today stops counting within that time.
@@ -174,8 +174,9 @@ def build() -> FacetIndex:
     telehealth, free, evenings, weekends, sliding, fees = [], [], [], [], [], []
     genders: dict[str, list[int]] = {}
     confirmed: dict[int, datetime.date] = {}
+    unconfirmed_registry = []
     for (pk, offers_telehealth, free_consultation, evening, weekend, sliding_min, lowest, gender,
-         confirmed_on) in rows.iterator(10_000):
+         confirmed_on, unconfirmed) in rows.iterator(10_000):
         if offers_telehealth:
             telehealth.append(pk)
         if free_consultation:
@@ -192,6 +193,8 @@ def build() -> FacetIndex:
             genders.setdefault(gender, []).append(pk)
         if confirmed_on is not None:
             confirmed[pk] = confirmed_on
+        if unconfirmed:
+            unconfirmed_registry.append(pk)
     fees.sort()
     return FacetIndex(
         published=published,
@@ -205,6 +208,7 @@ def build() -> FacetIndex:
             "in_person": BitMap.union(BitMap(), *offices.values()), "sliding_scale": BitMap(sliding),
             "free_consultation": BitMap(free), "accepting": accepting, "verified": BitMap(verified),
             "evenings": BitMap(evenings), "weekends": BitMap(weekends),
+            "unconfirmed_registry_listing": BitMap(unconfirmed_registry),
         },
         fees=tuple(fee for fee, _ in fees),
         fee_providers=tuple(pk for _, pk in fees),
