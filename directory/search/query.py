@@ -1,22 +1,20 @@
 """A free-text query as PostgreSQL reads it, and the relevance rule, in SQL and over bitmaps side by side.
 
-Relevance: the sum, over the words of the query (those not excluded with -word), of the points of the
-best field each is found in (FIELD_POINTS: name or practice 10, approach or concern 4, bio 2); ties by
-name. The SQL path (directory.search.text.matching) ranks with relevance(), the text index
-(directory.search.text_index) with score_buckets(): the same order, which the tests hold together.
+Relevance: the sum, over the words of the query, of the points of the best field each is found in
+(FIELD_POINTS: name or practice 10, approach or concern 4, bio 2; a word excluded with -word is absent
+from every match, so it adds nothing); ties by name. The SQL path (directory.search.text.matching) ranks
+with Relevance, the text index (directory.search.text_index) with score_buckets(): the same order,
+which the tests hold together.
 """
 
 from __future__ import annotations
 
-import functools
-import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import connection, models
-from django.db.models import BooleanField, Case, F, Func, IntegerField, Value, When
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import F, Func, IntegerField, Value
 from pyroaring import BitMap
 
 SEARCH_CONFIG = "english"
@@ -31,26 +29,32 @@ def uses_postgres() -> bool:
 FIELD_POINTS = (("A", 10), ("B", 4), ("C", 2), ("D", 1))
 
 
-def relevance(words: Iterable[str]) -> models.Expression:
-    """The rank of a provider for these query words (lexemes): each counts the points of its best field."""
-    from django.contrib.postgres.search import SearchQueryField
+class Relevance(Func):
+    """The rank of a provider for a free-text query: each word of the query (each lexeme to_tsvector gives it)
+    counts the points of the best field the provider's search vector holds it in; a word it lacks, none."""
 
-    def holds(word: str, weight: str) -> Func:
-        query = Cast(Value(tsquery_operand(word, weight)), SearchQueryField())
-        return Func(F("search_vector"), query, arg_joiner=" @@ ", template="(%(expressions)s)",
-                    output_field=BooleanField())
+    output_field = IntegerField()
 
-    points = [
-        Case(*(When(holds(word, weight), then=Value(n)) for weight, n in FIELD_POINTS), default=Value(0),
-             output_field=IntegerField())
-        for word in sorted(words)
-    ]
-    return functools.reduce(operator.add, points) if points else Value(0, output_field=IntegerField())
+    def __init__(self, text: str) -> None:
+        super().__init__(F("search_vector"), Value(SEARCH_CONFIG), Value(text))
 
-
-def tsquery_operand(word: str, weight: str = "") -> str:
-    """A lexeme as a tsquery operand, exactly as PostgreSQL stemmed it (no dictionary runs again)."""
-    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'" + (f":{weight}" if weight else "")
+    def as_sql(self, compiler, connection, **extra):
+        (vector, vector_params), (config, config_params), (text, text_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        # For each weight, the query's lexemes as tsquery operands of that weight ('word':A), made once per query
+        # (an uncorrelated subquery); each row then asks its vector which of them it holds.
+        quoted = r"'''' || replace(replace(w, '\', '\\'), '''', '''''') || ''''"
+        operands = [
+            f"(SELECT array_agg(({quoted} || ':{weight}')::tsquery)"
+            f" FROM unnest(tsvector_to_array(to_tsvector(({config})::regconfig, {text}))) w)"
+            for weight, _ in FIELD_POINTS
+        ]
+        best = " ".join(f"WHEN {vector} @@ t.w{n} THEN {points}" for n, (_, points) in enumerate(FIELD_POINTS))
+        columns = ", ".join(f"w{n}" for n in range(len(FIELD_POINTS)))
+        sql = f"(SELECT coalesce(sum(CASE {best} ELSE 0 END), 0) FROM unnest({', '.join(operands)}) AS t({columns}))"
+        params = [*(*config_params, *text_params) * len(FIELD_POINTS), *vector_params * len(FIELD_POINTS)]
+        return sql, params
 
 
 @dataclass(frozen=True)
@@ -59,33 +63,28 @@ class ParsedQuery:
     ("not", node), ("and", nodes), ("or", nodes) and ("phrase", nodes); None when no word is left."""
 
     tree: tuple | None
+    scored: frozenset[str] = frozenset()  # the lexemes that count for relevance (Relevance): to_tsvector's
 
     @property
     def words(self) -> set[str]:
-        """Every lexeme of the query."""
-        return set(_words(self.tree, scored_only=False))
-
-    @property
-    def scored(self) -> set[str]:
-        """The lexemes that count for relevance: those not excluded (-word)."""
-        return set(_words(self.tree, scored_only=True))
+        """Every lexeme of the query's tree."""
+        return set(_words(self.tree))
 
     @property
     def has_phrase(self) -> bool:
         return _has_phrase(self.tree)
 
 
-def _words(node: tuple | None, scored_only: bool) -> Iterable[str]:
+def _words(node: tuple | None) -> Iterable[str]:
     if node is None:
         return
     if node[0] == "word":
         yield node[1]
     elif node[0] == "not":
-        if not scored_only:
-            yield from _words(node[1], scored_only)
+        yield from _words(node[1])
     else:
         for child in node[1]:
-            yield from _words(child, scored_only)
+            yield from _words(child)
 
 
 def _has_phrase(node: tuple | None) -> bool:
@@ -98,12 +97,20 @@ def _has_phrase(node: tuple | None) -> bool:
     return any(_has_phrase(child) for child in node[1])
 
 
+PARSE_SQL = ("SELECT websearch_to_tsquery(%(config)s::regconfig, %(text)s)::text AS tsquery,"
+             " tsvector_to_array(to_tsvector(%(config)s::regconfig, %(text)s)) AS words")
+
+
 def parse(text: str) -> ParsedQuery:
     """The query as PostgreSQL's websearch_to_tsquery reads it (the same as matching() searches for)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [SEARCH_CONFIG, text])
-        (written,) = cursor.fetchone()
-    return ParsedQuery(_TsqueryReader(written).read())
+        cursor.execute(PARSE_SQL, {"config": SEARCH_CONFIG, "text": text})
+        return parsed(*cursor.fetchone())
+
+
+def parsed(tsquery: str, scored: list[str]) -> ParsedQuery:
+    """A ParsedQuery from what PARSE_SQL returns."""
+    return ParsedQuery(_TsqueryReader(tsquery).read(), frozenset(scored))
 
 
 class _TsqueryReader:

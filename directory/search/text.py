@@ -21,7 +21,7 @@ from django.db.models.functions import Greatest
 from django.db.models.signals import m2m_changed, post_save
 
 from ..models import Condition, Modality, Provider
-from .query import SEARCH_CONFIG, parse, relevance, uses_postgres
+from .query import SEARCH_CONFIG, Relevance, uses_postgres
 from .text_index import note_changes
 
 __all__ = ["MAX_QUERY_LENGTH", "SEARCH_CONFIG", "clean_query", "matching", "refresh_search_vectors", "uses_postgres"]
@@ -63,7 +63,7 @@ def _postgres_matching(queryset: models.QuerySet, text: str) -> models.QuerySet:
         | (words_match_nobody & (Q(name__trigram_word_similar=text) | Q(practice_name__trigram_word_similar=text)))
     ).annotate(
         rank=Case(
-            When(search_vector=query, then=relevance(parse(text).scored)),
+            When(search_vector=query, then=Relevance(text)),
             default=name_similarity,
             output_field=FloatField(),
         )

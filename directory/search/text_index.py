@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -85,10 +85,11 @@ class IndexedMatches:
 
 def find(query: str, published: BitMap) -> IndexedMatches | None:
     """The providers among published that query finds, from the index; None where the SQL path answers."""
-    if not text_query.uses_postgres():
+    if not text_query.uses_postgres() or not _tables_exist():
         return None
     try:
-        with transaction.atomic():  # a savepoint: a failed read leaves the request's transaction usable
+        # Inside a transaction, a savepoint: a failed read must leave it usable for the SQL path.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             return _find(query, published)
     except NotAnswered as reason:
         if reason.args:
@@ -100,59 +101,55 @@ def find(query: str, published: BitMap) -> IndexedMatches | None:
 
 
 def _find(query: str, published: BitMap) -> IndexedMatches | None:
-    parsed = text_query.parse(query)
-    if parsed.tree is None or parsed.has_phrase:  # nothing to search for, or word positions needed
+    parsed, entries, changed, now = _read(query)
+    if BUILT not in entries:
+        raise NotAnswered("the free-text index is not built: searching in SQL until "
+                          "`manage.py rebuild_text_index` builds it")
+    if len(changed) > CHANGES_KEPT:
+        raise NotAnswered(f"more than {CHANGES_KEPT} providers changed since the free-text index was built: "
+                          "searching in SQL until `manage.py rebuild_text_index` rebuilds it")
+    # Nothing to search for, a phrase (word positions needed), or words read apart from those scored.
+    if parsed.tree is None or parsed.has_phrase or not parsed.words <= parsed.scored:
         raise NotAnswered()
-    holding = _holding(parsed.words)
+    nothing = BitMap()
+
+    def holding(word: str, weight: str) -> BitMap:
+        """The providers whose search vector has word with that weight, as of now."""
+        return (entries.get((word, weight), nothing) - changed) | now.get((word, weight), nothing)
+
     matched = evaluate(parsed.tree, holding, published) & published
     if not matched:
         raise NotAnswered()  # perhaps a name with a typo: the SQL path compares names by trigram
     return IndexedMatches(matched, text_query.score_buckets(matched, parsed.scored, holding), len(published))
 
 
-def _holding(words: set[str]):
-    """holding(word, weight): the providers whose search vector has word with that weight, as of now."""
-    entries = _entries(words)
-    if BUILT not in entries:
-        raise NotAnswered("the free-text index is not built: searching in SQL until "
-                          "`manage.py rebuild_text_index` builds it")
-    changed, now = _changes(words)
-    nothing = BitMap()
-
-    def holding(word: str, weight: str) -> BitMap:
-        return (entries.get((word, weight), nothing) - changed) | now.get((word, weight), nothing)
-
-    return holding
-
-
-def _entries(words: Iterable[str]) -> dict[tuple[str, str], BitMap]:
-    rows = TextIndexEntry.objects.filter(lexeme__in=["", *words]).values_list("lexeme", "weight", "providers")
-    return {(lexeme, weight): BitMap.deserialize(bytes(providers)) for lexeme, weight, providers in rows}
-
-
-def _changes(words: Iterable[str]) -> tuple[BitMap, dict[tuple[str, str], BitMap]]:
-    """The providers changed since the build, and which of words each has now, with which weights."""
-    change = TextIndexChange._meta.db_table
-    provider = Provider._meta.db_table
+def _read(query: str):
+    """In one query: the parsed query, the index entries of its words (and the one saying it is built), and the
+    providers changed since the build (at most CHANGES_KEPT + 1) with the weights each has the words in now."""
+    entry, change, provider = (model._meta.db_table for model in (TextIndexEntry, TextIndexChange, Provider))
+    sql = (
+        f"WITH q AS ({text_query.PARSE_SQL})"
+        f" SELECT 'query', NULL::text, NULL::text, NULL::bytea, NULL::bigint, q.* FROM q"
+        f" UNION ALL SELECT 'entry', e.lexeme, e.weight, e.providers, NULL, NULL, NULL"
+        f" FROM {entry} e, q WHERE e.lexeme = ANY(q.words) OR e.lexeme = ''"
+        f" UNION ALL SELECT 'change', u.lexeme, NULL, NULL, c.provider_id, NULL, u.weights"
+        f" FROM q CROSS JOIN (SELECT provider_id FROM {change} LIMIT %(over)s) c"
+        f" LEFT JOIN {provider} p ON p.id = c.provider_id"
+        f" LEFT JOIN LATERAL unnest(p.search_vector) AS u(lexeme, positions, weights) ON u.lexeme = ANY(q.words)"
+    )
+    parsed, entries, changed, now = None, {}, BitMap(), {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {change}")
-        (count,) = cursor.fetchone()
-        if count > CHANGES_KEPT:
-            raise NotAnswered(f"{count} providers changed since the free-text index was built: searching in SQL "
-                              "until `manage.py rebuild_text_index` rebuilds it")
-        cursor.execute(
-            f"SELECT c.provider_id, u.lexeme, u.weights FROM {change} c"
-            f" LEFT JOIN {provider} p ON p.id = c.provider_id"
-            f" LEFT JOIN LATERAL unnest(p.search_vector) AS u(lexeme, positions, weights)"
-            f" ON u.lexeme = ANY(%s)",
-            [sorted(words)],
-        )
-        changed, now = BitMap(), {}
-        for pk, lexeme, weights in cursor.fetchall():
-            changed.add(pk)
-            for weight in set(weights or ()):
-                now.setdefault((lexeme, weight), BitMap()).add(pk)
-    return changed, now
+        cursor.execute(sql, {"config": text_query.SEARCH_CONFIG, "text": query, "over": CHANGES_KEPT + 1})
+        for kind, lexeme, weight, providers, pk, tsquery, words in cursor.fetchall():
+            if kind == "query":
+                parsed = text_query.parsed(tsquery, words)
+            elif kind == "entry":
+                entries[(lexeme, weight)] = BitMap.deserialize(bytes(providers))
+            else:
+                changed.add(pk)
+                for held in set(words or ()):  # the weights this provider has the lexeme in
+                    now.setdefault((lexeme, held), BitMap()).add(pk)
+    return parsed, entries, changed, now
 
 
 def evaluate(node: tuple, holding, published: BitMap) -> BitMap:
@@ -223,9 +220,12 @@ def note_changes(cursor, provider_ids: list[int]) -> None:
     if not _tables_exist():
         return
     change, entry = TextIndexChange._meta.db_table, TextIndexEntry._meta.db_table
+    # A change already noted is written again: its new row version (xmin) tells a rebuild under way that it
+    # came after the rebuild read the vectors, so that the rebuild keeps it.
     cursor.execute(
         f"INSERT INTO {change} (provider_id) SELECT DISTINCT unnest(%s::bigint[])"
-        f" WHERE EXISTS (SELECT 1 FROM {entry} WHERE lexeme = '' AND weight = '') ON CONFLICT DO NOTHING",
+        f" WHERE EXISTS (SELECT 1 FROM {entry} WHERE lexeme = '' AND weight = '')"
+        f" ON CONFLICT (provider_id) DO UPDATE SET provider_id = EXCLUDED.provider_id",
         [list(provider_ids)],
     )
     if cursor.rowcount and cursor.rowcount > 0:
@@ -247,18 +247,25 @@ def _tables_exist() -> bool:
     return _tables_seen
 
 
+# One rebuild at a time (a PostgreSQL advisory lock, held until the rebuild commits).
+REBUILD_LOCK = 0x7465787469647831
+
+
 @transaction.atomic
 def rebuild(chunk: int = 5000) -> int:
     """Read the index again from every provider's stored search vector; the number of providers read.
 
-    Edits wait while it runs (the change table is locked), so none is missed; searches go on with the
-    previous index until it commits.
+    Searches and edits go on meanwhile: searches with the previous index until this one commits; an edit
+    made after the vectors were read stays noted as a change.
     """
     if not text_query.uses_postgres():
         return 0
     change, provider = TextIndexChange._meta.db_table, Provider._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {change} IN EXCLUSIVE MODE")
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REBUILD_LOCK])
+        # The changes noted so far, each as the row version it is now: the vectors read next include them.
+        cursor.execute(f"SELECT provider_id, xmin::text FROM {change}")
+        noted = cursor.fetchall()
     columns = ", ".join(f"tsvector_to_array(ts_filter(search_vector, '{{{weight.lower()}}}'))" for weight in WEIGHTS)
     bitmaps: dict[tuple[str, str], BitMap] = {}
     every = BitMap()
@@ -280,7 +287,12 @@ def rebuild(chunk: int = 5000) -> int:
     finally:
         cursor.close()
     bitmaps[BUILT] = every
-    TextIndexChange.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {change} c USING unnest(%s::bigint[], %s::text[]) AS read(provider_id, version)"
+            f" WHERE c.provider_id = read.provider_id AND c.xmin::text = read.version",
+            [[pk for pk, _ in noted], [version for _, version in noted]],
+        )
     TextIndexEntry.objects.all().delete()
     TextIndexEntry.objects.bulk_create(
         (TextIndexEntry(lexeme=word, weight=weight, providers=providers.serialize())

@@ -12,9 +12,13 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
+from unittest import mock
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.test import Client
 from pyroaring import BitMap
 
 from directory.models import Provider, TextIndexEntry
@@ -49,11 +53,13 @@ class Command(BaseCommand):
         parser.add_argument("--rum", action="store_true",
                             help="also RUM (needs postgresql-15-rum; its index made for the run, then dropped)")
         parser.add_argument("--tantivy", action="store_true", help="also Tantivy (an index made in a temporary folder)")
+        parser.add_argument("--pages", action="store_true",
+                            help="also the whole search page and API answer, asked first: SQL path and index")
         parser.add_argument("--query", action="append", help="a query to time (repeatable; default: a fixed list)")
         parser.add_argument("--output", help="also write the lines to this file")
 
-    def handle(self, *args, runs: int, rum: bool, tantivy: bool, query: list[str] | None, output: str | None,
-               **options) -> None:
+    def handle(self, *args, runs: int, rum: bool, tantivy: bool, pages: bool, query: list[str] | None,
+               output: str | None, **options) -> None:
         if not text.uses_postgres():
             raise CommandError("bench_text measures PostgreSQL engines: set DATABASE_URL to a PostgreSQL database.")
         self.lines: list[str] = []
@@ -81,12 +87,34 @@ class Command(BaseCommand):
                 same = "" if ids is None else "yes" if ids == before else "no"
                 counted = f"{total:9,}" if total is not None else f"{'(top 20)':>9}"
                 self.say(f"{name:32} {text_query:18} {counted} {p50:8.1f} {worst:8.1f}  {same}")
+        if pages:
+            self.pages(queries, runs)
         self.say(load())
-        for cleanup in self.cleanups:
-            cleanup()
         if output:
             with open(output, "w", encoding="utf-8") as handle:
                 handle.write("\n".join(self.lines) + "\n")
+        for cleanup in self.cleanups:
+            cleanup()
+
+    def pages(self, queries: tuple[str, ...], runs: int) -> None:
+        """The search page and the API's answer for each query asked first (no process remembers its matches),
+        through the whole Django stack: by the SQL path (the index switched off) and by the index."""
+        host = next((h for h in settings.ALLOWED_HOSTS if h and not h.startswith(".") and h != "*"), "localhost")
+        client, secure = Client(HTTP_HOST=host), bool(getattr(settings, "SECURE_SSL_REDIRECT", False))
+        self.say(f"{'whole request, asked first':32} {'query':18} {'':>9} {'p50 ms':>8} {'max ms':>8}")
+        for text_query in queries:
+            for page, path in (("page", "/providers/"), ("API", "/api/providers/")):
+                for engine, switched_off in (("SQL path", True), ("text index", False)):
+                    def ask(path=path, text_query=text_query):
+                        facet_index.forget_text_matches()
+                        response = client.get(path, {"q": text_query}, secure=secure)
+                        if response.status_code != 200:
+                            raise CommandError(f"{path} answered {response.status_code}")
+
+                    ask()  # the facet index, connections and templates read once
+                    with mock.patch.object(text_index, "find", return_value=None) if switched_off else nullcontext():
+                        p50, worst, _ = timed(ask, runs)
+                    self.say(f"{page + ', ' + engine:32} {text_query:18} {'':>9} {p50:8.1f} {worst:8.1f}")
 
     def say(self, line: str) -> None:
         self.lines.append(line)
@@ -124,7 +152,7 @@ class Command(BaseCommand):
                 cursor.execute("CREATE INDEX provider_search_rum ON directory_provider"
                                " USING rum (search_vector rum_tsvector_ops)")
                 self.say(f"RUM index made in {time.perf_counter() - started:.0f} s")
-                self.cleanups.append(lambda: self._sql("DROP INDEX provider_search_rum", []))
+                self.cleanups.append(lambda: connection.cursor().execute("DROP INDEX provider_search_rum"))
             cursor.execute("SELECT pg_size_pretty(pg_relation_size('provider_search_rum')),"
                            " pg_size_pretty(pg_relation_size('provider_search_vector'))")
             rum_size, gin_size = cursor.fetchone()
