@@ -15,7 +15,8 @@ the rows themselves are always read from the database (directory.search.results)
 Free text and distance are not indexed: their providers come from the database and are intersected.
 The providers a free-text query finds, best match first, are remembered beside this process's copy of
 the index for the queries asked most recently (TextMatches): a broad query ("anxiety therapy") finds
-tens of thousands, which PostgreSQL reads and ranks in some 150 ms; the next page, facet or sort of the
+tens of thousands, which the text index (directory.search.text_index) finds and groups by relevance in a
+few milliseconds, else PostgreSQL reads and ranks in some 150 ms; the next page, facet or sort of the
 same query then costs nothing. They are forgotten with the index, whenever the data changes.
 """
 

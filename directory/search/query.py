@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, Func, IntegerField, Value
+from django.db.models import F, Func, IntegerField
 from pyroaring import BitMap
 
 SEARCH_CONFIG = "english"
@@ -31,30 +31,31 @@ FIELD_POINTS = (("A", 10), ("B", 4), ("C", 2), ("D", 1))
 
 class Relevance(Func):
     """The rank of a provider for a free-text query: each word of the query (each lexeme to_tsvector gives it)
-    counts the points of the best field the provider's search vector holds it in; a word it lacks, none."""
+    counts the points of the best field the provider's search vector holds it in; a word it lacks, none.
+
+    The words are read from PostgreSQL when the SQL is made (only when the query runs), then each row asks its
+    vector which of them it holds, by weight ('word':A): no row is unpacked."""
 
     output_field = IntegerField()
 
     def __init__(self, text: str) -> None:
-        super().__init__(F("search_vector"), Value(SEARCH_CONFIG), Value(text))
+        super().__init__(F("search_vector"))
+        self.text = text
 
     def as_sql(self, compiler, connection, **extra):
-        (vector, vector_params), (config, config_params), (text, text_params) = (
-            compiler.compile(expression) for expression in self.get_source_expressions()
-        )
-        # For each weight, the query's lexemes as tsquery operands of that weight ('word':A), made once per query
-        # (an uncorrelated subquery); each row then asks its vector which of them it holds.
-        quoted = r"'''' || replace(replace(w, '\', '\\'), '''', '''''') || ''''"
-        operands = [
-            f"(SELECT array_agg(({quoted} || ':{weight}')::tsquery)"
-            f" FROM unnest(tsvector_to_array(to_tsvector(({config})::regconfig, {text}))) w)"
-            for weight, _ in FIELD_POINTS
-        ]
-        best = " ".join(f"WHEN {vector} @@ t.w{n} THEN {points}" for n, (_, points) in enumerate(FIELD_POINTS))
-        columns = ", ".join(f"w{n}" for n in range(len(FIELD_POINTS)))
-        sql = f"(SELECT coalesce(sum(CASE {best} ELSE 0 END), 0) FROM unnest({', '.join(operands)}) AS t({columns}))"
-        params = [*(*config_params, *text_params) * len(FIELD_POINTS), *vector_params * len(FIELD_POINTS)]
-        return sql, params
+        vector, vector_params = compiler.compile(self.get_source_expressions()[0])
+        parts, params = [], []
+        for word in sorted(parse(self.text, connection).scored):
+            best = " ".join(f"WHEN {vector} @@ %s::tsquery THEN {points}" for _, points in FIELD_POINTS)
+            parts.append(f"(CASE {best} ELSE 0 END)")
+            for weight, _ in FIELD_POINTS:
+                params += [*vector_params, tsquery_operand(word, weight)]
+        return (f"({' + '.join(parts)})" if parts else "0"), params
+
+
+def tsquery_operand(word: str, weight: str) -> str:
+    """A lexeme as a tsquery operand of one weight, exactly as PostgreSQL stemmed it ('word':A)."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "':" + weight
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,9 @@ PARSE_SQL = ("SELECT websearch_to_tsquery(%(config)s::regconfig, %(text)s)::text
              " tsvector_to_array(to_tsvector(%(config)s::regconfig, %(text)s)) AS words")
 
 
-def parse(text: str) -> ParsedQuery:
+def parse(text: str, using=connection) -> ParsedQuery:
     """The query as PostgreSQL's websearch_to_tsquery reads it (the same as matching() searches for)."""
-    with connection.cursor() as cursor:
+    with using.cursor() as cursor:
         cursor.execute(PARSE_SQL, {"config": SEARCH_CONFIG, "text": text})
         return parsed(*cursor.fetchone())
 

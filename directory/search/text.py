@@ -1,4 +1,5 @@
-"""Free-text provider search. The only module that knows which database it runs on.
+"""Free-text provider search. With directory.search.query and text_index, the only modules that know which
+database they run on.
 
 PostgreSQL: a stored, weighted search vector (name and practice A, modality and condition names B,
 bio C) with a GIN index, ranked by relevance (below); when the words match nobody, trigram similarity
@@ -6,9 +7,9 @@ on names, so a small typo still finds a person; names match with or without thei
 asks directory.search.text_index first, which answers the same from bitmaps of the same vectors.
 SQLite: every word must appear, case-insensitively (ASCII only), in one of the same fields; no ranking.
 
-Relevance (directory.search.query): the sum, over the words of the query (those not excluded with -word),
-of the points of the best field each is found in: name or practice 10, approach or concern 4, bio 2; ties
-by name.
+Relevance (directory.search.query): the sum, over the words of the query, of the points of the best field
+each is found in: name or practice 10, approach or concern 4, bio 2 (a word excluded with -word is in no
+match, so adds nothing); ties by name.
 """
 
 from __future__ import annotations

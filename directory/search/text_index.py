@@ -1,29 +1,29 @@
 """The free-text index: for each word (lexeme) of the stored search vectors and each field weight, the
 providers that have it there, as a compressed bitmap kept in PostgreSQL (TextIndexEntry).
 
-Why this engine. A broad query asked first ("anxiety therapy", more than half of a million providers)
+Why this engine. A broad query asked first ("anxiety therapy": 570,450 of 949,810 published providers)
 needs three things at once: the top of the page in relevance order, the total, and every match as a
-bitmap for the facet counts (directory.search.facet_index). Measured side by side on the same 1M data
-(`manage.py bench_text`, figures in the README):
-- PostgreSQL's GIN index finds the matches quickly but reads and ranks every matching row (2.8 s);
-- the RUM index access method orders by rank inside the index, so its top 20 are quick, but the total and
-  the matching ids still read every matching row, and every edit rewrites large posting lists with
-  their positions (a slow, large index);
-- Tantivy ranks and counts in milliseconds, but its Python bindings hand the matching ids back one object
-  at a time (hundreds of ms at 575,000 matches), its files live beside the database and need a single
-  writer kept in step by every process that edits, and it ranks by BM25 where the SQL path ranks otherwise;
-- these bitmaps answer the whole query in a few tens of milliseconds from a few rows read by key, cost the
-  workers no memory between requests, are written in the same transactions as the edits, and are
-  rebuilt from the search vectors by one command (`manage.py rebuild_text_index`).
+bitmap for the facet counts (directory.search.facet_index). Measured side by side on the same 1M data in
+one run (`manage.py bench_text`; docs/bench/text-1m.txt, the README), top 20 + total + matches:
+- PostgreSQL's GIN index finds the matches but reads and ranks every matching row: 1.5 to 6 s;
+- the RUM index access method orders by rank inside the index, yet its top 20 alone took 0.4 to 3.9 s,
+  the total and the matching ids still read every matching row (1.7 to 7.8 s in all), and its index is
+  3.5 times the GIN one, every edit rewriting posting lists with their positions;
+- Tantivy ranks and counts in milliseconds, but its Python bindings hand every matching id back as an
+  object (0.2 to 0.8 s in all); its files live beside the database with a single writer that every
+  process editing a provider would have to reach; and it ranks by BM25 where the SQL path ranks otherwise;
+- these bitmaps answer the whole query in 8 to 30 ms from a few rows read by key in one statement, cost
+  the workers no memory between requests, are kept in step in the same transactions as the edits, and
+  are rebuilt from the search vectors by one command (`manage.py rebuild_text_index`).
 
-How. PostgreSQL parses the query (query.parse: websearch_to_tsquery, as the SQL path does); the rows of its
-lexemes are read and combined (&, |, -word) over the published providers. Providers whose search text
-changed since the last build (TextIndexChange, noted by text.refresh_search_vectors in the same
+How. PostgreSQL parses the query (query.PARSE_SQL: websearch_to_tsquery, as the SQL path does); the
+entries of its words are read and combined (and, or, -word) over the published providers. Providers whose
+search text changed since the last build (TextIndexChange, noted by text.refresh_search_vectors in the same
 transaction) are read from their own rows instead, so a search follows every edit at once; past
-CHANGES_KEPT of them the index is dropped, and searches run in SQL until it is rebuilt. Relevance is
-the rule of directory.search.query applied to bitmaps (score_buckets); ties fall by name, read from the database's own
-name order. What the index cannot answer goes to the SQL path of directory.search.text, which gives the
-same answer, slower: a quoted phrase, words that match nobody (names found by trigram), an index that
+CHANGES_KEPT of them the index is dropped, and searches run in SQL until it is rebuilt. Relevance is the
+rule of directory.search.query applied to bitmaps (score_buckets); ties fall by name, in the database's
+own name order. What the index cannot answer goes to the SQL path of directory.search.text, which gives
+the same answer, slower: a quoted phrase, words that match nobody (names found by trigram), an index that
 is missing, not built or unreadable (logged for the operator, never an error page).
 """
 
@@ -217,9 +217,11 @@ def warn(message: str) -> None:
 def note_changes(cursor, provider_ids: list[int]) -> None:
     """These providers' search text is being rewritten (text.refresh_search_vectors, same transaction):
     searches read them from their rows until the next build; too many, and the index is dropped."""
-    if not _tables_exist():
-        return
     change, entry = TextIndexChange._meta.db_table, TextIndexEntry._meta.db_table
+    # Asked each time, not remembered: a migration (even one run backwards) refreshes vectors without them.
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [change])
+    if not cursor.fetchone()[0]:
+        return
     # A change already noted is written again: its new row version (xmin) tells a rebuild under way that it
     # came after the rebuild read the vectors, so that the rebuild keeps it.
     cursor.execute(
@@ -240,7 +242,7 @@ _tables_seen = False
 
 
 def _tables_exist() -> bool:
-    """False while migrating, before the index's tables are made (a migration refreshes search vectors)."""
+    """Whether the index's tables were made (migrate): asked once a process, as they are there from then on."""
     global _tables_seen
     if not _tables_seen:
         _tables_seen = TextIndexEntry._meta.db_table in connection.introspection.table_names()
