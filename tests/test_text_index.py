@@ -189,3 +189,17 @@ def test_without_postgresql_there_is_no_index_and_rebuilding_says_so(make_provid
     assert text_index.find("grief", facet_index.current().published) is None
     call_command("rebuild_text_index")
     assert "for PostgreSQL" in capsys.readouterr().out
+
+
+@postgres_only
+def test_the_engines_are_timed_side_by_side_and_find_the_same_providers(demo, tmp_path, capsys):
+    output = tmp_path / "bench-text.txt"
+    call_command("bench_text", runs=1, tantivy=True, pages=True, query=["therapy", "anxiety -trauma"],
+                 output=str(output))
+    printed = capsys.readouterr().out
+    assert output.read_text().strip() == printed.strip()
+    rows = [line for line in printed.splitlines() if line.endswith((" yes", " no"))]
+    assert len(rows) == 2 * 4 and all(line.endswith("yes") for line in rows), printed  # 4 engines, 2 queries
+    requests = [line for line in printed.splitlines() if line.startswith(("page, ", "API, "))]
+    assert len(requests) == 2 * 2 * 2  # page and API, by the SQL path and by the index, for each query
+    assert "load average" in printed.splitlines()[0] and "load average" in printed.splitlines()[-1]
