@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 # Settings for the test run: DEBUG off (the production code paths), plain HTTP on this machine.
 TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-not-for-production-0123456789
 
-.PHONY: run test venv migrate demo-data lint browser redis bench bench-data loadtest clean
+.PHONY: run test venv migrate demo-data lint browser redis bench bench-data bench-text loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,11 +55,19 @@ bench-data: venv
 		$(BENCH_ENV) $(BIN)/python manage.py generate_providers --count 100000 --seed 1 && \
 		psql -h 127.0.0.1 -U postgres -d $(BENCH_DB) -qc 'VACUUM ANALYZE'; \
 	fi
+	@if [ "$$(psql -h 127.0.0.1 -U postgres -d $(BENCH_DB) -Atc "SELECT count(*) FROM directory_textindexentry WHERE lexeme = ''")" = "0" ]; then \
+		$(BENCH_ENV) $(BIN)/python manage.py rebuild_text_index; \
+	fi
 
 ## Time search, profile and fit-finder requests on 100,000 providers (PostgreSQL); table in bench-results.txt
 bench: bench-data
 	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BENCH_ENV) $(BIN)/python manage.py bench --runs 20 --output bench-results.txt
+
+## Free-text engines side by side on the bench database (GIN, RUM, Tantivy, the text index); bench-text-results.txt
+bench-text: bench-data
+	scripts/install-rum
+	$(BENCH_ENV) $(BIN)/python manage.py bench_text --rum --tantivy --output bench-text-results.txt
 
 ## Load test: gunicorn with 2 workers on 127.0.0.1, 50 locust users for 60 s; requests/s and errors
 loadtest: bench-data

@@ -1308,3 +1308,27 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.provider}"
+
+
+class TextIndexEntry(models.Model):
+    """The providers whose stored search vector holds a word (lexeme) with a weight, as a serialized roaring
+    bitmap: directory.search.text_index, rebuilt from the vectors by `manage.py rebuild_text_index`."""
+
+    lexeme = models.TextField()
+    weight = models.CharField(max_length=1)
+    providers = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lexeme", "weight"], name="textindexentry_unique_word")]
+
+    def __str__(self) -> str:
+        return f"{self.lexeme}:{self.weight}"
+
+
+class TextIndexChange(models.Model):
+    """A provider whose search text changed since the text index was built: searches read it from its row."""
+
+    provider_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.provider_id)

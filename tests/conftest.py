@@ -33,6 +33,7 @@ from directory.models import (
     Provider,
     SessionFormat,
 )
+from directory.search import text, text_index
 
 # Sync Playwright runs an event loop in the test thread; Django's ORM must still be usable there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -83,6 +84,10 @@ class CommittedData:
                 call_command("loaddata", *BASE_FIXTURES, verbosity=0)
             if demo and not all(model.objects.exists() for model in demo_models):
                 call_command("loaddata", *DEMO_FIXTURES, verbosity=0)
+            # The free-text index as a deployment has it: built from what is committed, and kept in step
+            # with each test's edits (which it reads from their rows until the next build).
+            if text.uses_postgres() and text_index.built_over() != set(Provider.objects.values_list("pk", flat=True)):
+                text_index.rebuild()
 
 
 committed = CommittedData()

@@ -15,7 +15,8 @@ the rows themselves are always read from the database (directory.search.results)
 Free text and distance are not indexed: their providers come from the database and are intersected.
 The providers a free-text query finds, best match first, are remembered beside this process's copy of
 the index for the queries asked most recently (TextMatches): a broad query ("anxiety therapy") finds
-tens of thousands, which PostgreSQL reads and ranks in some 150 ms; the next page, facet or sort of the
+tens of thousands, which the text index (directory.search.text_index) finds and groups by relevance in a
+few milliseconds, else PostgreSQL reads and ranks in some 150 ms; the next page, facet or sort of the
 same query then costs nothing. They are forgotten with the index, whenever the data changes.
 """
 
@@ -39,6 +40,7 @@ from pyroaring import BitMap
 from ..models import CredentialType, License, Office, Provider, Term
 from ..shared_copy import SharedCopy
 from ..taxonomy import KINDS, RELATIONS, snapshot
+from . import text_index
 from .text import clean_query, matching
 
 # Each process of a deployment without a shared cache (REDIS_URL) keeps its own copy: bound how stale
@@ -247,7 +249,7 @@ def current() -> FacetIndex:
     return shared.get()
 
 
-def text_matches(text: str) -> TextMatches:
+def text_matches(text: str) -> TextMatches | text_index.IndexedMatches:
     """The published providers text finds (directory.search.text.matching), best first: remembered for
     the most recent queries until the data changes (see current())."""
     current()
@@ -258,8 +260,10 @@ def text_matches(text: str) -> TextMatches:
         if found is not None:
             _texts.move_to_end(key)
             return found
-    ranked = array("I", matching(Provider.objects.published(), text).by_relevance().values_list("pk", flat=True))
-    found = TextMatches(ids=BitMap(ranked), ranked=ranked)
+    found = text_index.find(text, current().published)
+    if found is None:  # what the text index cannot answer: the database ranks every match
+        ranked = array("I", matching(Provider.objects.published(), text).by_relevance().values_list("pk", flat=True))
+        found = TextMatches(ids=BitMap(ranked), ranked=ranked)
     with _texts_lock:
         _texts[key] = found
         while len(_texts) > TEXT_QUERIES_KEPT:

@@ -1,9 +1,15 @@
-"""Free-text provider search. The only module that knows which database it runs on.
+"""Free-text provider search. With directory.search.query and text_index, the only modules that know which
+database they run on.
 
 PostgreSQL: a stored, weighted search vector (name and practice A, modality and condition names B,
-bio C) with a GIN index, ranked; when the words match nobody, trigram similarity on names, so a small
-typo still finds a person; names match with or without their accents.
+bio C) with a GIN index, ranked by relevance (below); when the words match nobody, trigram similarity
+on names, so a small typo still finds a person; names match with or without their accents. A search page
+asks directory.search.text_index first, which answers the same from bitmaps of the same vectors.
 SQLite: every word must appear, case-insensitively (ASCII only), in one of the same fields; no ranking.
+
+Relevance (directory.search.query): the sum, over the words of the query, of the points of the best field
+each is found in: name or practice 10, approach or concern 4, bio 2 (a word excluded with -word is in no
+match, so adds nothing); ties by name.
 """
 
 from __future__ import annotations
@@ -11,18 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection, models
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, FloatField, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 from django.db.models.signals import m2m_changed, post_save
 
 from ..models import Condition, Modality, Provider
+from .query import SEARCH_CONFIG, Relevance, uses_postgres
+from .text_index import note_changes
 
-SEARCH_CONFIG = "english"
+__all__ = ["MAX_QUERY_LENGTH", "SEARCH_CONFIG", "clean_query", "matching", "refresh_search_vectors", "uses_postgres"]
+
 MAX_QUERY_LENGTH = 200
-
-
-def uses_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def clean_query(text: str | None) -> str:
@@ -41,7 +46,7 @@ def matching(queryset: models.QuerySet, text: str | None) -> models.QuerySet:
 
 
 def _postgres_matching(queryset: models.QuerySet, text: str) -> models.QuerySet:
-    from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+    from django.contrib.postgres.search import SearchQuery, TrigramWordSimilarity
 
     query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
     # Names are compared by trigram only when the words themselves match nobody: that is what finds
@@ -59,7 +64,7 @@ def _postgres_matching(queryset: models.QuerySet, text: str) -> models.QuerySet:
         | (words_match_nobody & (Q(name__trigram_word_similar=text) | Q(practice_name__trigram_word_similar=text)))
     ).annotate(
         rank=Case(
-            When(search_vector=query, then=SearchRank(F("search_vector"), query)),
+            When(search_vector=query, then=Relevance(text)),
             default=name_similarity,
             output_field=FloatField(),
         )
@@ -110,6 +115,7 @@ def refresh_search_vectors(provider_ids: Iterable[int] | None = None) -> None:
         ids = sorted({int(pk) for pk in provider_ids})
     with connection.cursor() as cursor:
         for start in range(0, len(ids), REFRESH_CHUNK):
+            note_changes(cursor, ids[start:start + REFRESH_CHUNK])
             cursor.execute(_refresh_sql(), {"ids": ids[start:start + REFRESH_CHUNK], "config": SEARCH_CONFIG})
 
 
