@@ -118,6 +118,17 @@ def test_an_edit_through_the_orm_is_found_by_its_new_words_and_no_longer_by_its_
 
 @postgres_only
 @pytest.mark.django_db
+def test_a_basic_registry_listing_comes_after_the_confirmed_listings_the_words_find(client, make_provider):
+    make_provider("Abe Adams", bio="Works with grief.", source="npi-registry")  # first by name and by relevance
+    make_provider("Zoe Young", bio="Works with grief.")
+    text_index.rebuild()
+    assert from_the_index("grief") is not None
+    assert found(client, "grief") == ["Zoe Young", "Abe Adams"]
+    assert [Provider.objects.get(pk=pk).name for pk in in_the_database("grief")] == ["Zoe Young", "Abe Adams"]
+
+
+@postgres_only
+@pytest.mark.django_db
 def test_a_bulk_write_is_found_at_once(client, make_provider):
     make_provider("Rosa Marquez", bio="Works with grief.", external_id="r-1")
     text_index.rebuild()

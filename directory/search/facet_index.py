@@ -260,7 +260,8 @@ def text_matches(text: str) -> TextMatches | text_index.IndexedMatches:
         if found is not None:
             _texts.move_to_end(key)
             return found
-    found = text_index.find(text, current().published)
+    index = current()
+    found = text_index.find(text, index.published, last=index.features["unconfirmed_registry_listing"])
     if found is None:  # what the text index cannot answer: the database ranks every match
         ranked = array("I", matching(Provider.objects.published(), text).by_relevance().values_list("pk", flat=True))
         found = TextMatches(ids=BitMap(ranked), ranked=ranked)

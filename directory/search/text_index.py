@@ -83,14 +83,15 @@ class IndexedMatches:
         return found
 
 
-def find(query: str, published: BitMap) -> IndexedMatches | None:
-    """The providers among published that query finds, from the index; None where the SQL path answers."""
+def find(query: str, published: BitMap, last: BitMap | None = None) -> IndexedMatches | None:
+    """The providers among published that query finds, from the index; None where the SQL path answers. Those in
+    last (unconfirmed registry listings: ProviderQuerySet.by_relevance()) come after all the others."""
     if not text_query.uses_postgres() or not _tables_exist():
         return None
     try:
         # Inside a transaction, a savepoint: a failed read must leave it usable for the SQL path.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            return _find(query, published)
+            return _find(query, published, last or BitMap())
     except NotAnswered as reason:
         if reason.args:
             warn(reason.args[0])
@@ -100,7 +101,7 @@ def find(query: str, published: BitMap) -> IndexedMatches | None:
     return None
 
 
-def _find(query: str, published: BitMap) -> IndexedMatches | None:
+def _find(query: str, published: BitMap, last: BitMap) -> IndexedMatches | None:
     parsed, entries, changed, now = _read(query)
     if BUILT not in entries:
         raise NotAnswered("the free-text index is not built: searching in SQL until "
@@ -120,7 +121,11 @@ def _find(query: str, published: BitMap) -> IndexedMatches | None:
     matched = evaluate(parsed.tree, holding, published) & published
     if not matched:
         raise NotAnswered()  # perhaps a name with a typo: the SQL path compares names by trigram
-    return IndexedMatches(matched, text_query.score_buckets(matched, parsed.scored, holding), len(published))
+    buckets = text_query.score_buckets(matched, parsed.scored, holding)
+    if last & matched:
+        buckets = tuple((score, part) for score, bucket in buckets for part in (bucket - last,) if part) + tuple(
+            (score, part) for score, bucket in buckets for part in (bucket & last,) if part)
+    return IndexedMatches(matched, buckets, len(published))
 
 
 def _read(query: str):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('directory', '0012_provider_email_public'),
+        ('directory', '0013_npi_registry'),
     ]
 
     operations = [
