@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +30,7 @@ from directory.models import (
     Provider,
     ProviderChange,
 )
-from directory.search import changes, facet_index
+from directory.search import changes, facet_index, index_bench
 from tests.test_facet_index import total_on_page
 
 STATES = ["TX", "CA", "NY"]
@@ -408,3 +409,38 @@ def test_changes_older_than_a_week_are_pruned():
     recent = ProviderChange.objects.create(provider_id=2, created=timezone.now() - week + datetime.timedelta(hours=1))
     changes.prune()
     assert list(ProviderChange.objects.filter(pk__in=[old.pk, recent.pk])) == [recent]
+
+
+@pytest.mark.django_db
+def test_the_publish_command_publishes_the_copy_new_processes_start_from(make_provider, full_reads, tmp_path,
+                                                                         monkeypatch, capsys):
+    monkeypatch.setattr(facet_index.live.published, "path", tmp_path / "facet-index.bin")
+    make_provider("Rosa Marquez", modalities=["cbt"])
+    call_command("facet_index", "publish")
+    assert "Published the facet index of 1 published providers" in capsys.readouterr().out
+    assert (tmp_path / "facet-index.bin").exists()
+
+    cache.clear()  # a new process on another server: the file is what it finds
+    facet_index.live.reset()
+    assert len(facet_index.current().published) == 1
+    assert len(full_reads) == 1  # the command's build, no other
+
+
+@pytest.mark.django_db
+def test_the_bench_says_what_to_do_without_providers():
+    with pytest.raises(CommandError, match="generate_providers"):
+        call_command("facet_index", "bench")
+
+
+class TestFiguresOnTheDemoProviders:
+    def test_a_search_right_after_an_edit_applies_the_edit_and_leaves_the_provider_as_it_was(self, demo, full_reads):
+        provider = Provider.objects.published().order_by("pk").first()
+        figures = index_bench.search_after_an_edit(runs=2)
+        assert 0 < figures["apply_ms"] < figures["search_ms"]
+        assert len(full_reads) <= 1  # at most the first copy: every edit was applied, not built
+        assert Provider.objects.get(pk=provider.pk).telehealth == provider.telehealth
+
+    def test_the_fee_filter_is_timed_as_it_is_and_as_it_was_finding_the_same_providers(self, demo):
+        figures = index_bench.fee_filter(runs=2)
+        assert figures["same"]
+        assert figures["before_ms"] > 0 and figures["before_mb"] > 0
