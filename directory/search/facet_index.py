@@ -356,7 +356,8 @@ class LiveIndex:
             with self.published.building(wait=True):
                 found = self.published.load() or publish()
         self._adopt(*found)
-        self._catch_up()
+        if not _inside_a_write():
+            self._catch_up()
 
     def _catch_up(self) -> None:
         """Apply the changes since the mark; with too many, serve this copy while one process builds another."""
