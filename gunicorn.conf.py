@@ -6,6 +6,7 @@ over this file). See README, "Running in production".
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 
@@ -65,8 +66,10 @@ def on_starting(server) -> None:
 
 
 def when_ready(server) -> None:
-    """In the master, before the workers are forked: read the ZIP table once for all of them, and close any
-    database connection loading the app opened (a connection shared by forked workers would mix their queries)."""
+    """In the master, before the workers are forked: read the ZIP table once for all of them, load the published
+    copy of the facet index (or build and publish one) so that a new worker starts with it and only catches up
+    from the change log, and close any database connection this opened (a connection shared by forked workers
+    would mix their queries)."""
     from directory import geo
 
     geo.warm()
@@ -75,4 +78,10 @@ def when_ready(server) -> None:
     if apps.ready:  # the app was preloaded
         from django.db import connections
 
+        from directory.search import facet_index
+
+        try:
+            facet_index.current()
+        except Exception as error:  # noqa: BLE001  (no database yet, or not migrated: each worker reads it then)
+            logging.getLogger("gunicorn.error").warning("The facet index was not read before forking: %s", error)
         connections.close_all()

@@ -148,6 +148,11 @@ CACHES = {
     )
 }
 
+# A file holding the latest published copy of the facet index (directory.search.facet_index), written by the
+# process that builds one and read by a process starting up: for processes that share no Redis, or to keep the
+# copy over a Redis restart. Empty: the copy is kept in the cache only.
+FACET_INDEX_PATH = os.environ.get("FACET_INDEX_PATH", "")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -219,14 +220,16 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish the selected providers")
     def publish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
-        count = queryset.update(published=True)
-        facet_index.forget()  # update() sends no signals
+        with transaction.atomic():
+            facet_index.changed(queryset.values_list("pk", flat=True))  # update() sends no signals
+            count = queryset.update(published=True)
         self.message_user(request, f"Published {count} provider(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish the selected providers")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
-        count = queryset.update(published=False)
-        facet_index.forget()  # update() sends no signals
+        with transaction.atomic():
+            facet_index.changed(queryset.values_list("pk", flat=True))  # update() sends no signals
+            count = queryset.update(published=False)
         self.message_user(request, f"Unpublished {count} provider(s).", messages.SUCCESS)
 
     @admin.action(description="Mark the selected profiles checked today")
@@ -289,8 +292,9 @@ class LicenseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark the selected licenses verified today", permissions=["verify"])
     def mark_verified_today(self, request: HttpRequest, queryset: QuerySet[License]) -> None:
-        count = queryset.update(verified_on=timezone.localdate(), verified_by=request.user)
-        facet_index.forget()  # update() sends no signals
+        with transaction.atomic():
+            facet_index.changed(queryset.values_list("provider_id", flat=True))  # update() sends no signals
+            count = queryset.update(verified_on=timezone.localdate(), verified_by=request.user)
         self.message_user(request, f"Marked {count} license(s) verified today.", messages.SUCCESS)
 
     def has_verify_permission(self, request: HttpRequest) -> bool:

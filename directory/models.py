@@ -13,7 +13,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Case, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt, Upper
+from django.db.models.functions import ASin, Coalesce, Cos, Least, Now, Power, Radians, Sin, Sqrt, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -26,10 +26,11 @@ from .photos import PhotoField, remove_after_commit
 STALE_AFTER_DAYS = 365
 
 
-def availability_cutoff(days: int | None = None) -> datetime.date:
+def availability_cutoff(days: int | None = None, today: datetime.date | None = None) -> datetime.date:
     """An accepting status confirmed before this day is no longer recent (settings.AVAILABILITY_STALE_DAYS), or,
-    given settings.AVAILABILITY_UNKNOWN_DAYS, no longer known at all."""
-    return timezone.localdate() - datetime.timedelta(days=settings.AVAILABILITY_STALE_DAYS if days is None else days)
+    given settings.AVAILABILITY_UNKNOWN_DAYS, no longer known at all (on today, by default the site's today)."""
+    days = settings.AVAILABILITY_STALE_DAYS if days is None else days
+    return (today or timezone.localdate()) - datetime.timedelta(days=days)
 
 
 class Availability(models.TextChoices):
@@ -469,6 +470,15 @@ class ProviderQuerySet(models.QuerySet):
         return self.filter(accepting_new_clients=True,
                            accepting_confirmed__gte=availability_cutoff(settings.AVAILABILITY_UNKNOWN_DAYS))
 
+    def accepting_lapsing_between(self, first: datetime.date, second: datetime.date) -> ProviderQuerySet:
+        """Providers whom accepting() counts on one of these days and not on the other: their confirmation
+        becomes too old to count in between."""
+        earlier, later = sorted((first, second))
+        days = settings.AVAILABILITY_UNKNOWN_DAYS
+        return self.filter(accepting_new_clients=True,
+                           accepting_confirmed__gte=availability_cutoff(days, earlier),
+                           accepting_confirmed__lt=availability_cutoff(days, later))
+
     def with_evening_hours(self, required: bool = True) -> ProviderQuerySet:
         return self.filter(evenings=True) if required else self
 
@@ -844,6 +854,9 @@ class Provider(models.Model):
             # The search's default order without a query: confirmed listings first, then by name.
             models.Index(fields=["unconfirmed_registry_listing", "name", "id"], condition=Q(published=True),
                          name="provider_published_default"),
+            # The providers whose accepting status lapses overnight (accepting_lapsing_between()).
+            models.Index(fields=["accepting_confirmed"], condition=Q(accepting_new_clients=True),
+                         name="provider_accepting_confirmed"),
         ]
 
     def __str__(self) -> str:
@@ -1038,6 +1051,11 @@ class LicenseQuerySet(models.QuerySet):
         """Licenses that have not expired: an expired license never counts (License.is_expired, the same rule)."""
         return self.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
 
+    def expiring_between(self, first: datetime.date, second: datetime.date) -> LicenseQuerySet:
+        """Licenses current() on one of these days and expired on the other."""
+        earlier, later = sorted((first, second))
+        return self.filter(expires_on__gte=earlier, expires_on__lt=later)
+
     def update(self, **kwargs) -> int:
         """QuerySet.update(), under License's verification rule: a row whose provider, credential, jurisdiction
         or number this changes loses its verification, unless the update sets the verification itself."""
@@ -1118,6 +1136,8 @@ class License(models.Model):
             models.Index(fields=["jurisdiction", "provider"], name="license_jurisdiction_provider"),
             # "A license verified since ..." for each of the fit finder's candidates, read from the index alone.
             models.Index(fields=["provider", "verified_on"], name="license_provider_verified"),
+            # The licenses that expire overnight (expiring_between()), which the facet index then drops.
+            models.Index(fields=["expires_on"], condition=Q(expires_on__isnull=False), name="license_expires_on"),
         ]
 
     def __str__(self) -> str:
@@ -1235,6 +1255,30 @@ class Office(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.fill_coordinates()
         super().save(*args, **kwargs)
+
+
+class ProviderChange(models.Model):
+    """A provider whose searchable facts changed (its row, terms, licenses or offices): every process's facet
+    index reads the changes after the last one it applied, and re-reads those providers only.
+
+    Written in the transaction that makes the change (directory.search.changes), so a change is logged if and only
+    if it commits. provider_id is no foreign key: a deleted provider's change is kept.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    provider_id = models.BigIntegerField()
+    # PostgreSQL's id of the transaction that logged it, which orders changes as they commit (ids do not).
+    transaction = models.BigIntegerField(null=True, editable=False)
+    created = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["transaction"], name="providerchange_transaction"),
+            models.Index(fields=["created"], name="providerchange_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"provider {self.provider_id} changed"
 
 
 # --- Resources and reports --------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 
 from .models import CredentialType, License, Office, Provider, unique_slug
 
-# Bulk writes send no signals, so the writer refreshes the search text and drops the facet index itself.
+# Bulk writes send no signals, so the writer refreshes the search text and logs the changes for the facet index.
 from .search import facet_index
 from .search import text as search
 
@@ -311,7 +311,7 @@ def write_providers(records: list[ProviderRecord]) -> WriteResult:
     _replace_offices(written, existing)
     for chunk in chunks(sorted(set(pks) - unchanged), 5000):
         search.refresh_search_vectors(chunk)
-    facet_index.forget()
+    facet_index.changed(pks)
     return WriteResult(created=len(new), updated=len(records) - len(new), unverified=unverified)
 
 

@@ -322,10 +322,10 @@ def scoring(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> Scoring:
     recently = today - datetime.timedelta(days=RECENT_VERIFICATION_DAYS)
     prefer("verified_recently",
            Q(Exists(License.objects.current().filter(provider=OuterRef("pk"), verified_on__gte=recently))),
-           lambda index: index.verified.since(recently))
+           lambda index: index.verified_since(recently))
     prefer("free_consultation", Q(free_consultation=True), lambda index: index.features["free_consultation"])
     prefer("availability_recent", Provider.availability_recent_q(),
-           lambda index: index.confirmed.since(availability_cutoff()))
+           lambda index: index.confirmed_since(availability_cutoff()))
     distance = (answers.centre, answers.radius, WEIGHTS["distance"]) if answers.centre is not None else None
     demoted = None
     if answers.tried_the_same:

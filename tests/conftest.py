@@ -146,12 +146,17 @@ def demo(_demo_committed, db) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with an empty cache: cached taxonomy must not outlive a rolled-back test."""
+    """Each test starts with an empty cache and no copy of the facet index: cached taxonomy and providers must not
+    outlive a rolled-back test."""
     from django.core.cache import cache
 
+    from directory.search import facet_index
+
     cache.clear()
+    facet_index.live.reset()
     yield
     cache.clear()
+    facet_index.live.reset()
 
 
 @pytest.fixture
