@@ -197,6 +197,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.seed = seed
         self.today = today
+        self.revised = 0  # records stream() gave again, revised (see there)
         codes = list(taxonomy.credentials)
         self.credential_weights = _weights_for(codes, CREDENTIAL_WEIGHTS)
         self.psychotherapies = _weights_for(

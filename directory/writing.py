@@ -135,7 +135,13 @@ def for_terminal(text: str) -> str:
 
 
 def _printable(record: ProviderRecord) -> ProviderRecord:
-    """The record with the control characters taken out of its text."""
+    """The record with the control characters taken out of its text (the record itself when it has none)."""
+    texts = [record.external_id, *(value for value in record.values.values() if isinstance(value, str)),
+             *(value for value in record.create_defaults.values() if isinstance(value, str)),
+             *(license.number for license in record.licenses or []),
+             *(part for office in record.offices or [] for part in (office.address, office.city, office.postal_code))]
+    if not _CONTROL.search("".join(texts)):
+        return record
 
     def clean(values: dict[str, object]) -> dict[str, object]:
         return {name: printable(value, long_text=isinstance(Provider._meta.get_field(name), models.TextField))

@@ -69,4 +69,5 @@ class Command(BaseCommand):
         took = time.monotonic() - started
         created, updated = result.created, result.updated - generator.revised
         self.stdout.write(f"Created {created} and updated {updated} providers in {took:.1f} s "
-                          f"({count / max(took, 1e-9):,.0f} providers a second).")
+                          f"({count / max(took, 1e-9):,.0f} providers a second; {time.process_time():.0f} s of "
+                          f"processor time in this process).")
