@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 # Settings for the test run: DEBUG off (the production code paths), plain HTTP on this machine.
 TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-not-for-production-0123456789
 
-.PHONY: run test venv migrate demo-data lint browser redis bench bench-data bench-text loadtest clean
+.PHONY: run test venv migrate demo-data lint browser redis bench bench-data bench-compare bench-text loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,26 +43,38 @@ test: venv browser redis
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(ARGS)
 
-## A PostgreSQL database of 100,000 generated providers for bench and loadtest (built once, kept)
-BENCH_DB := directory_bench
-BENCH_URL := postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+## A PostgreSQL database of SIZE generated providers (default 100,000) for bench and loadtest (built once, kept)
+SIZE ?= 100000
+COMPARE_SIZES ?= 100000 1000000
+bench_db = $(if $(filter 100000,$(1)),directory_bench,directory_bench_$(1))
+bench_url = postgres://postgres@127.0.0.1:5432/$(call bench_db,$(1))
+BENCH_DB := $(call bench_db,$(SIZE))
+BENCH_URL := $(call bench_url,$(SIZE))
 BENCH_ENV := $(TEST_ENV) DATABASE_URL=$(BENCH_URL)
 bench-data: venv
 	@createdb -h 127.0.0.1 -U postgres $(BENCH_DB) 2>/dev/null || true
 	$(BENCH_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	@if [ "$$(psql -h 127.0.0.1 -U postgres -d $(BENCH_DB) -Atc 'SELECT count(*) FROM directory_provider')" = "0" ]; then \
 		$(BENCH_ENV) $(BIN)/python manage.py loaddata taxonomy resources guides && \
-		$(BENCH_ENV) $(BIN)/python manage.py generate_providers --count 100000 --seed 1 && \
+		$(BENCH_ENV) $(BIN)/python manage.py generate_providers --count $(SIZE) --seed 1 && \
 		psql -h 127.0.0.1 -U postgres -d $(BENCH_DB) -qc 'VACUUM ANALYZE'; \
 	fi
 	@if [ "$$(psql -h 127.0.0.1 -U postgres -d $(BENCH_DB) -Atc "SELECT count(*) FROM directory_textindexentry WHERE lexeme = ''")" = "0" ]; then \
 		$(BENCH_ENV) $(BIN)/python manage.py rebuild_text_index; \
 	fi
 
-## Time search, profile and fit-finder requests on 100,000 providers (PostgreSQL); table in bench-results.txt
+## Time search, profile and fit-finder requests on SIZE providers (PostgreSQL); table in bench-results[-SIZE].txt
 bench: bench-data
 	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BENCH_ENV) $(BIN)/python manage.py bench --runs 20 --output bench-results.txt
+	$(BENCH_ENV) $(BIN)/python manage.py bench --runs 20 \
+		--output bench-results$(if $(filter 100000,$(SIZE)),,-$(SIZE)).txt
+
+## The bench at each of COMPARE_SIZES (default 100,000 and 1,000,000) in one run, side by side; bench-compare.txt
+bench-compare: venv
+	@for size in $(COMPARE_SIZES); do $(MAKE) --no-print-directory bench-data SIZE=$$size || exit 1; done
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(BIN)/python manage.py bench --runs 20 --output bench-compare.txt \
+		$(foreach size,$(COMPARE_SIZES),--compare $(call bench_url,$(size)))
 
 ## Free-text engines side by side on the bench database (GIN, RUM, Tantivy, the text index); bench-text-results.txt
 bench-text: bench-data

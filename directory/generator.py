@@ -7,11 +7,13 @@ active ZIP codes, spread over the states roughly by population.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import itertools
 import json
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -151,12 +153,14 @@ class Weights:
     def __init__(self, weights: dict[str, float]):
         self.keys = list(weights)
         self.cumulative = list(itertools.accumulate(weights.values()))
+        self.total = self.cumulative[-1] + 0.0 if self.cumulative else 0.0
 
     def __bool__(self) -> bool:
         return bool(self.keys)
 
     def pick(self, rng: random.Random) -> str:
-        return rng.choices(self.keys, cum_weights=self.cumulative)[0]
+        # rng.choices(self.keys, cum_weights=self.cumulative)[0], draw for draw, without its checks per call.
+        return self.keys[bisect.bisect(self.cumulative, rng.random() * self.total, 0, len(self.keys) - 1)]
 
     def sample(self, rng: random.Random, count: int) -> list[str]:
         """count distinct keys (or all of them, when there are fewer)."""
@@ -193,6 +197,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.seed = seed
         self.today = today
+        self.revised = 0  # records stream() gave again, revised (see there)
         codes = list(taxonomy.credentials)
         self.credential_weights = _weights_for(codes, CREDENTIAL_WEIGHTS)
         self.psychotherapies = _weights_for(
@@ -234,12 +239,48 @@ class Generator:
         }
 
     def providers(self, count: int) -> list[ProviderRecord]:
-        codes = list(self.taxonomy.credentials)
-        records = [self.provider(n, codes[n - 1] if n <= len(codes) else None) for n in range(1, count + 1)]
+        records = [self.provider(n, self.first_code(n)) for n in range(1, count + 1)]
         self.use_every_term(records)
         for record in records:
             record.values["bio"] = self.bio(record)
         return records
+
+    def first_code(self, n: int) -> str | None:
+        """The first providers hold one credential each, in order, so that every credential is used."""
+        codes = list(self.taxonomy.credentials)
+        return codes[n - 1] if n <= len(codes) else None
+
+    def stream(self, count: int, batch: int) -> Iterator[ProviderRecord]:
+        """The same providers as providers(count), without holding them all: each as it is drawn, then again
+        (revised) any that use_every_term() gives a value nobody drew. A writer keeps the last of each."""
+        starts = []  # the generator's state at the start of each batch, to draw a batch again
+        prescribing = bytearray()
+        used: dict[str, set[str]] = {}
+        for first in range(1, count + 1, batch):
+            starts.append(self.rng.getstate())
+            for n in range(first, min(first + batch, count + 1)):
+                record = self.provider(n, self.first_code(n))
+                prescribing.append(self.prescribes(record))
+                for column, keys in record.terms.items():
+                    used.setdefault(column, set()).update(keys)
+                record.values["bio"] = self.bio(record)
+                yield record
+        added = self.terms_nobody_drew(used, prescribing)
+        self.revised = len(added)
+        for n, terms in sorted(added.items()):
+            again = Generator(self.taxonomy, self.seed, self.today)
+            again.rng.setstate(starts[(n - 1) // batch])
+            first = (n - 1) // batch * batch + 1
+            for earlier in range(first, n):
+                again.provider(earlier, self.first_code(earlier))
+            record = again.provider(n, self.first_code(n))
+            for column, keys in terms.items():
+                record.terms[column] = sorted({*record.terms[column], *keys})
+            record.values["bio"] = self.bio(record)
+            yield record
+
+    def prescribes(self, record: ProviderRecord) -> bool:
+        return any(self.taxonomy.credentials[lic.code] for lic in record.licenses or [])
 
     def provider(self, n: int, code: str | None) -> ProviderRecord:
         rng = self.rng
@@ -373,26 +414,39 @@ class Generator:
 
     def use_every_term(self, records: list[ProviderRecord]) -> None:
         """Add each taxonomy value nobody drew to one suitable provider, so a demo shows every filter working."""
-        prescribing = [any(self.taxonomy.credentials[lic.code] for lic in r.licenses or []) for r in records]
-        prescribers = [r for r, prescribes in zip(records, prescribing, strict=True) if prescribes]
-        therapists = [r for r, prescribes in zip(records, prescribing, strict=True) if not prescribes]
+        used: dict[str, set[str]] = {}
+        for record in records:
+            for column, keys in record.terms.items():
+                used.setdefault(column, set()).update(keys)
+        added = self.terms_nobody_drew(used, bytearray(self.prescribes(record) for record in records))
+        for n, terms in added.items():
+            record = records[n - 1]
+            for column, keys in terms.items():
+                record.terms[column] = sorted({*record.terms[column], *keys})
+
+    def terms_nobody_drew(self, used: dict[str, set[str]], prescribing: bytearray) -> dict[int, dict[str, set[str]]]:
+        """Each taxonomy value nobody drew, given to one suitable provider (numbered from 1): {n: {column: keys}}."""
+        prescribers = [n for n, prescribes in enumerate(prescribing, start=1) if prescribes]
+        therapists = [n for n, prescribes in enumerate(prescribing, start=1) if not prescribes]
+        pool_of_all = range(1, len(prescribing) + 1)
+        added: dict[int, dict[str, set[str]]] = {}
         every = {
             "modalities": list(self.taxonomy.modalities), "conditions": list(self.taxonomy.conditions),
             "formats": self.taxonomy.formats, "age_groups": self.taxonomy.age_groups,
             "languages": self.taxonomy.languages, "insurance": self.taxonomy.insurance,
         }
         for column, keys in every.items():
-            used = {key for record in records for key in record.terms[column]}
             for key in keys:
-                if key in used:
+                if key in used.get(column, ()):
                     continue
                 if column == "modalities":
                     pool = prescribers if key in self.prescriber_only else therapists
                 else:
-                    pool = records
+                    pool = pool_of_all
                 if pool:
-                    record = self.rng.choice(pool)
-                    record.terms[column] = sorted({*record.terms[column], key})
+                    n = self.rng.choice(pool)
+                    added.setdefault(n, {}).setdefault(column, set()).add(key)
+        return added
 
 
 def generate(count: int, seed: int, today: datetime.date, taxonomy: Taxonomy | None = None) -> list[ProviderRecord]:

@@ -627,9 +627,14 @@ def offices_within(centre: tuple[float, float], radius_miles: float) -> models.Q
     )
 
 
+def slug_base(name: str) -> str:
+    """The slug a name gives before any number (unique_slug)."""
+    return slugify(name)[:200] or "provider"
+
+
 def unique_slug(name: str, taken: set[str]) -> str:
     """The name's slug, numbered (-2, -3, ...) past those in taken, which it joins."""
-    base = slugify(name)[:200] or "provider"
+    base = slug_base(name)
     slug, n = base, 1
     while slug in taken:
         n += 1
@@ -897,7 +902,7 @@ class Provider(models.Model):
         return self.photo_alt.strip() or f"Photo of {self.name}"
 
     def unique_slug(self) -> str:
-        base = slugify(self.name)[:200] or "provider"
+        base = slug_base(self.name)
         taken = set(Provider.objects.exclude(pk=self.pk).filter(slug__startswith=base).values_list("slug", flat=True))
         return unique_slug(self.name, taken)
 

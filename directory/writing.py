@@ -8,24 +8,28 @@ failure writes nothing. Readers check their records first; write_providers() tru
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import functools
+import itertools
 import operator
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, models, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
-from .models import CredentialType, License, Office, Provider, unique_slug
+from .models import CredentialType, License, Office, Provider, slug_base, unique_slug
 
 # Bulk writes send no signals, so the writer refreshes the search text and logs the changes for the facet index.
 from .search import facet_index
 from .search import text as search
+from .search.text_index import note_changes
 
 BATCH = 2000
 
@@ -139,7 +143,13 @@ def for_terminal(text: str) -> str:
 
 
 def _printable(record: ProviderRecord) -> ProviderRecord:
-    """The record with the control characters taken out of its text."""
+    """The record with the control characters taken out of its text (the record itself when it has none)."""
+    texts = [record.external_id, *(value for value in record.values.values() if isinstance(value, str)),
+             *(value for value in record.create_defaults.values() if isinstance(value, str)),
+             *(license.number for license in record.licenses or []),
+             *(part for office in record.offices or [] for part in (office.address, office.city, office.postal_code))]
+    if not _CONTROL.search("".join(texts)):
+        return record
 
     def clean(values: dict[str, object]) -> dict[str, object]:
         return {name: printable(value, long_text=isinstance(Provider._meta.get_field(name), models.TextField))
@@ -292,8 +302,71 @@ def registry_changes(current: dict[str, object] | None, wanted: dict[str, object
 
 
 @transaction.atomic
-def write_providers(records: list[ProviderRecord]) -> WriteResult:
-    """Create or update one provider per record (matched by match()), in bulk, in one transaction."""
+def write_providers(records: Iterable[ProviderRecord], *, batch_size: int | None = None,
+                    progress: Callable[[int], None] | None = None, large: bool = False) -> WriteResult:
+    """Create or update one provider per record (matched by match()), in bulk, in one transaction.
+
+    With batch_size, records (any iterable: a stream need not be held in memory) are written that many at a
+    time, and progress is told how many are written after each batch. A license moves from one provider to
+    another only within a batch: a source whose records may trade licenses is written as one batch (the default).
+    large: a load far larger than the directory (hundreds of thousands into an empty database): on PostgreSQL
+    the checks and indexes that cost most row by row are set aside and made again, at once, after the last batch;
+    the providers' tables are locked against readers until the load commits.
+    """
+    result = WriteResult(created=0, updated=0)
+    written = 0
+    with _checks_set_aside() if large and connection.vendor == "postgresql" else contextlib.nullcontext():
+        for batch in batches(records, batch_size) if batch_size else [list(records)]:
+            created, unverified = _write_batch(list(batch))
+            result.created += created
+            result.updated += len(batch) - created
+            result.unverified += unverified
+            written += len(batch)
+            if progress is not None:
+                progress(written)
+    result.unverified.sort()
+    return result
+
+
+@contextlib.contextmanager
+def _checks_set_aside() -> Iterator[None]:
+    """Drop the foreign keys of the tables a load writes, the GIN indexes of the providers' table and the indexes
+    of the other tables that enforce nothing, and make them again at the end: checked and built once, over all
+    the rows, rather than row by row (PostgreSQL's own advice for a large load). The providers' btree indexes
+    stay, as the load reads them. Inside the load's transaction, so a failure restores them."""
+    meta = Provider._meta
+    written = [meta.db_table, License._meta.db_table, Office._meta.db_table,
+               *(field.remote_field.through._meta.db_table for field in meta.many_to_many)]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                       " WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [written])
+        keys = cursor.fetchall()
+        # A table with checks still pending cannot be altered: make them now (none, at the start of a load).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "SELECT index.relname, pg_get_indexdef(index.oid) FROM pg_index JOIN pg_class index"
+            " ON index.oid = pg_index.indexrelid WHERE pg_index.indrelid = ANY(%s::regclass[])"
+            " AND NOT pg_index.indisunique AND NOT pg_index.indisprimary"
+            " AND (pg_index.indrelid <> %s::regclass OR index.relam = (SELECT oid FROM pg_am WHERE amname = 'gin'))",
+            [written, meta.db_table])
+        indexes = cursor.fetchall()
+        for table, name, _ in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares every foreign key
+
+
+def _write_batch(records: list[ProviderRecord]) -> tuple[int, list[tuple[str, str, str]]]:
+    """Write one batch of records; how many providers it created, and the licenses that came in unverified."""
     records = [_printable(record) for record in records]
     pks = match(records)
     new = [index for index, pk in enumerate(pks) if pk is None]
@@ -304,38 +377,53 @@ def write_providers(records: list[ProviderRecord]) -> WriteResult:
                  if record.from_registry and pk is not None and not record.values}
     _update_providers([(record, pk) for record, pk in zip(records, pks, strict=True)
                        if pk is not None and pk not in unchanged])
-    _create_providers(records, pks, new)
+    staged = _create_providers(records, pks, new)
     written = list(zip(records, pks, strict=True))
     _replace_terms(written, existing)
     unverified = _replace_licenses(written, existing)
     _replace_offices(written, existing)
-    for chunk in chunks(sorted(set(pks) - unchanged), 5000):
+    if staged:
+        staged.publish()
+    _stamp_created(records, pks, new)
+    for chunk in chunks(sorted(existing - unchanged), search.REFRESH_CHUNK):
         search.refresh_search_vectors(chunk)
     facet_index.changed(pks)
-    return WriteResult(created=len(new), updated=len(records) - len(new), unverified=unverified)
+    return len(new), unverified
 
 
-def _create_providers(records: list[ProviderRecord], pks: list[int | None], new: list[int]) -> None:
-    """Insert the new providers, setting their primary keys in pks."""
+def _create_providers(records: list[ProviderRecord], pks: list[int | None], new: list[int]) -> StagedProviders | None:
+    """Insert the new providers, setting their primary keys in pks.
+
+    On PostgreSQL the rows wait in a staging table until their links are written (the foreign keys are
+    checked at commit): StagedProviders.publish() then inserts them with their search vectors, so that no
+    row is written twice.
+    """
     if not new:
-        return
+        return None
     providers = [Provider(external_id=records[index].external_id,
                           **{**records[index].create_defaults, **records[index].values}) for index in new]
-    wanted = [(records[index].slug, slugify(provider.name)[:200] or "provider", records[index].slug_fallback)
+    wanted = [(records[index].slug, slug_base(provider.name), records[index].slug_fallback)
               for index, provider in zip(new, providers, strict=True)]
-    # Only the slugs these providers might take are read, not every slug in the table (a million at full scale).
-    taken = _taken_slugs({slug for candidates in wanted for slug in candidates if slug})
+    # Only the slugs these providers might take are read, not every slug in the table (a million at full scale):
+    # the names' slugs and their numbered forms by prefix, a source's own slugs exactly.
+    taken = _slugs_taken({candidates[1] for candidates in wanted}) | _taken_slugs(
+        {slug for candidates in wanted for slug in (candidates[0], candidates[2]) if slug})
     for provider, candidates in zip(providers, wanted, strict=True):
-        free = next((slug for slug in candidates if slug and slug not in taken), None)
-        if free is None:
-            base = candidates[1]
-            taken.update(Provider.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-            free = unique_slug(provider.name, taken)
+        free = next((slug for slug in candidates if slug and slug not in taken), None) or unique_slug(
+            provider.name, taken)
         taken.add(free)
         provider.slug = free
-    insert(providers, with_ids=True)
+    staged = None
+    if connection.vendor == "postgresql":
+        staged = StagedProviders(providers)
+    else:
+        insert(providers, with_ids=True)
     for index, provider in zip(new, providers, strict=True):
         pks[index] = provider.pk
+    return staged
+
+
+def _stamp_created(records: list[ProviderRecord], pks: list[int | None], new: list[int]) -> None:
     # Inserting stamps the time of writing; keep the source's time of change, so an unchanged listing exports
     # unchanged.
     stamped = [Provider(pk=pks[index], updated=records[index].updated) for index in new if records[index].updated]
@@ -348,6 +436,56 @@ def _taken_slugs(slugs: Iterable[str]) -> set[str]:
     for chunk in chunks(sorted(set(slugs)), 1000):
         taken.update(Provider.objects.filter(slug__in=chunk).values_list("slug", flat=True))
     return taken
+
+
+def _slugs_taken(bases: set[str]) -> set[str]:
+    """The slugs in use that a new provider's slug from one of these bases could meet: each base and base-N.
+
+    Read by prefix through the slug's index, not the whole table: a large load writes batch after batch.
+    """
+    taken: set[str] = set()
+    ordered = sorted(bases)
+    if connection.vendor == "postgresql":
+        # ~>=~ and ~<~ compare bytes, as the slug's pattern index does ("-" sorts just before ".").
+        table = connection.ops.quote_name(Provider._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT p.slug FROM unnest(%s::text[]) AS base(prefix) JOIN {table} AS p"
+                f" ON p.slug::text ~>=~ base.prefix AND p.slug::text ~<~ (base.prefix || '.')", [ordered])
+            taken.update(slug for (slug,) in cursor.fetchall())
+        return taken
+    for chunk in chunks(ordered, 200):
+        condition = models.Q()
+        for base in chunk:
+            condition |= models.Q(slug=base) | models.Q(slug__startswith=f"{base}-")
+        taken.update(Provider.objects.filter(condition).values_list("slug", flat=True))
+    return taken
+
+
+class StagedProviders:
+    """New providers copied into a temporary table, to be inserted with their search vectors (PostgreSQL)."""
+
+    def __init__(self, providers: list[Provider]) -> None:
+        meta = Provider._meta
+        quote = connection.ops.quote_name
+        self.table, self.staging = quote(meta.db_table), quote(f"{meta.db_table}_staged")
+        self.columns = [field.column for field in meta.concrete_fields
+                        if field.column != "search_vector" and not field.generated]
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.staging} (LIKE {self.table})")
+        insert(providers, with_ids=True, table=f"{meta.db_table}_staged")
+        self.ids = [provider.pk for provider in providers]
+
+    def publish(self) -> None:
+        names = ", ".join(connection.ops.quote_name(column) for column in self.columns)
+        chosen = search.search_vector_select(self.staging, ", ".join(f"p.{connection.ops.quote_name(column)}"
+                                                                      for column in self.columns))
+        with connection.cursor() as cursor:
+            # They take their search text as they are inserted: the free-text index reads them from their rows.
+            note_changes(cursor, self.ids)
+            cursor.execute(f"INSERT INTO {self.table} ({names}, search_vector) {chosen}",
+                           {"config": search.SEARCH_CONFIG, "ids": self.ids})
+            cursor.execute(f"DROP TABLE {self.staging}")
 
 
 def _update_providers(written: list[tuple[ProviderRecord, int]]) -> None:
@@ -511,11 +649,12 @@ def _new_office(pk: int | None, record: OfficeRecord, *, from_registry: bool = F
 # --- Bulk inserts ------------------------------------------------------------------------
 
 
-def insert(objects: list[models.Model], *, with_ids: bool = False) -> None:
+def insert(objects: list[models.Model], *, with_ids: bool = False, table: str | None = None) -> None:
     """Insert new rows of one model, setting their primary keys when with_ids.
 
-    On PostgreSQL this is COPY, many times faster than INSERT for the hundred thousand rows a load test writes;
-    elsewhere bulk_create. Like bulk_create, it calls neither save() nor signals.
+    On PostgreSQL this is COPY (into table, when given, rather than the model's), many times faster than INSERT
+    for the million rows a load test writes; elsewhere bulk_create. Like bulk_create, it calls neither save() nor
+    signals.
     """
     if not objects:
         return
@@ -535,7 +674,7 @@ def insert(objects: list[models.Model], *, with_ids: bool = False) -> None:
         database = connections[connection.alias]  # the connection itself, not the per-thread proxy, for each value
         values = [_column_value(field, database) for field in fields]
         rows = ([value(obj) for value in values] for obj in objects)
-        _copy(cursor, meta.db_table, [field.column for field in fields], rows)
+        _copy(cursor, table or meta.db_table, [field.column for field in fields], rows)
 
 
 # Fields whose Python value is already what the database takes, with no pre_save() (auto_now, files): their
@@ -607,3 +746,33 @@ def _copy(cursor, table: str, columns: list[str], rows: Iterable[Iterable[object
 def chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of size items (the last maybe fewer), read from any iterable as they are needed."""
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def read_ahead(items: Iterable, size: int) -> Iterator:
+    """items as they come, drawn by a thread up to size ahead: a source that computes its records (the
+    generator) makes the next batch while the database writes this one."""
+    waiting: queue.Queue = queue.Queue(maxsize=size)
+    done = object()
+    failure: list[BaseException] = []
+
+    def draw() -> None:
+        try:
+            for item in items:
+                waiting.put(item)
+        except BaseException as error:  # handed to the reader, which raises it
+            failure.append(error)
+        finally:
+            waiting.put(done)
+
+    threading.Thread(target=draw, daemon=True, name="read-ahead").start()
+    while (item := waiting.get()) is not done:
+        yield item
+    if failure:
+        raise failure[0]

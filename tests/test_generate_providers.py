@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.postgres.search import SearchQuery
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, F, Q
 
+from directory.generator import Generator, Taxonomy
 from directory.models import (
     AgeGroup,
     Condition,
@@ -24,6 +27,7 @@ from directory.models import (
     Provider,
     SessionFormat,
 )
+from directory.writing import read_ahead, write_providers
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +83,37 @@ def test_generating_into_the_database_again_with_the_same_seed_updates_instead_o
     assert counts() == first
     assert "Created 20 and updated 0 providers" in generate("--count", 20, "--seed", 4)
     assert not Office.objects.filter(latitude__isnull=True).exists()
+
+
+def test_drawn_in_batches_the_providers_are_those_drawn_all_at_once(taxonomy):
+    taxonomy_now = Taxonomy.load()
+    at_once = Generator(taxonomy_now, 9, DEMO_DAY).providers(30)
+    streamed = Generator(taxonomy_now, 9, DEMO_DAY)
+    last = {record.external_id: record for record in streamed.stream(30, 7)}  # a writer keeps the last of each
+    assert streamed.revised > 0  # 30 providers leave values nobody drew: some records come again, revised
+    assert [last[record.external_id] for record in at_once] == at_once
+
+
+def test_a_large_load_writes_the_same_providers_and_restores_every_check_and_index(tmp_path, taxonomy):
+    if connection.vendor != "postgresql":
+        pytest.skip("a large load sets checks and indexes aside on PostgreSQL only")
+
+    def checks_and_indexes() -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                           " UNION ALL SELECT indexname, indexdef FROM pg_indexes ORDER BY 1, 2")
+            return cursor.fetchall()
+
+    generate("--count", 40, "--seed", 5, "--today", "2026-11-01")
+    call_command("export_providers", str(tmp_path / "usual.csv"), stdout=io.StringIO())
+    before = checks_and_indexes()
+    Provider.objects.all().delete()
+    records = Generator(Taxonomy.load(), 5, datetime.date(2026, 11, 1)).stream(40, 15)
+    assert write_providers(read_ahead(records, 15), batch_size=15, large=True).created == 40
+    call_command("export_providers", str(tmp_path / "large.csv"), stdout=io.StringIO())
+    assert (tmp_path / "large.csv").read_bytes() == (tmp_path / "usual.csv").read_bytes()
+    assert checks_and_indexes() == before
+    assert Provider.objects.filter(search_vector=SearchQuery("fictional")).count() == 40
 
 
 @pytest.mark.parametrize(

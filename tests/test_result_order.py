@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from directory.models import Modality, Provider
-from directory.search import facet_index
+from directory.search import facet_index, results
 from directory.search.filters import ProviderFilter
 from directory.search.results import SearchResults
 
@@ -182,3 +182,47 @@ def test_the_words_searched_for_are_kept_nowhere_in_the_shared_cache(client, mak
     for key, value in stored.items():
         assert b"hopelessness" not in key.encode() + value
     assert all(b"hopelessness" not in key for key in facet_index._texts)
+
+
+class TestPrecomputedOrdersAgainstTheDatabase:
+    """Pages by name, fee and recent verification (and relevance without a text query) are found in orders
+    read ahead (directory.search.orders) from DEEP_PAGE on, or once a process holds them: here on every page."""
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        q=st.sampled_from(["", "", "therapy", "anxiety"]),
+        filters=st.dictionaries(st.sampled_from(sorted(FILTERS)), st.integers(0, 2), max_size=3),
+        page_size=st.sampled_from([1, 7, 20]),
+        page=st.integers(1, 40),
+        sort=st.sampled_from(["", "relevance", "name", "fee", "recent"]),
+    )
+    def test_every_page_is_the_page_the_database_offsets_to(self, demo, monkeypatch, q, filters, page_size, page,
+                                                             sort):
+        if q and sort in ("", "relevance"):
+            sort = "name"  # best match first is the remembered ranking's (tested above)
+        monkeypatch.setattr(results, "DEEP_PAGE", 0)
+        filterset, total, bottom = search_at_page({"q": q, "sort": sort}, filters, page_size, page)
+        with_offset = list(filterset.qs.values_list("pk", flat=True)[bottom:bottom + page_size])
+        assert page_ids(filterset) == with_offset
+        assert SearchResults(filterset).total == total
+
+    def test_a_deep_page_steps_over_no_row_and_then_neither_does_the_first(self, demo, monkeypatch):
+        monkeypatch.setattr(results, "DEEP_PAGE", 200)
+        deep = ProviderFilter(QueryDict("sort=fee&page=12&page_size=20"), queryset=Provider.objects.published())
+        first = ProviderFilter(QueryDict("sort=fee&page_size=20"), queryset=Provider.objects.published())
+        for filterset in (deep, first, deep):
+            with CaptureQueriesContext(connection) as queries:
+                assert len(page_ids(filterset)) == 20
+            assert not any("OFFSET" in query["sql"].upper() for query in queries.captured_queries)
+
+
+def test_a_deep_page_follows_an_edit_at_once(client, make_provider, monkeypatch):
+    monkeypatch.setattr(results, "DEEP_PAGE", 0)
+    for name in ("Ada Bell", "Cy Dunn", "Eve Fox", "Gil Hart"):
+        make_provider(name)
+    second = {"page": 2, "page_size": 2, "sort": "name"}
+    assert [r["name"] for r in client.get("/api/providers/", second).json()["results"]] == ["Eve Fox", "Gil Hart"]
+    provider = Provider.objects.get(name="Ada Bell")
+    provider.name = "Zoe Bell"
+    provider.save()
+    assert [r["name"] for r in client.get("/api/providers/", second).json()["results"]] == ["Gil Hart", "Zoe Bell"]

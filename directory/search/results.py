@@ -21,12 +21,15 @@ from ..jurisdictions import JURISDICTIONS
 from ..models import ProviderQuerySet
 from ..taxonomy import KINDS, snapshot
 from ..wording import TRUE_WORDS
-from . import facet_index, rules
+from . import facet_index, orders, rules
 from .filters import DEFAULT_PAGE_SIZE, ProviderFilter
 from .rules import Criteria
 
 # The parts of the search page where yes/no filters sit (Rule.group), in the page's order.
 FEATURE_GROUPS = ("meet", "fees", "availability", "credential", "more")
+# From this many results before a page, it is found in a precomputed order (directory.search.orders) even when
+# the process has yet to read that order; nearer the top, the database's ORDER BY ... LIMIT answers as fast.
+DEEP_PAGE = 1000
 
 
 class SearchResults:
@@ -75,10 +78,20 @@ class SearchResults:
             queryset = RankedResults(self.total, ids_for, self.rows)
         elif data.get("zip") and data.get("sort") == "distance":
             queryset = RankedResults(self.total, partial(self.nearest_first, queryset), self.rows)
-        paging = Paginator if isinstance(queryset, RankedResults) else DeferredJoinPaginator
-        paginator = paging(queryset, self.page_size)
+        else:
+            # Relevance without a text query, name, fee or recent: a deep page, or any page once this process holds
+            # the order, is found in the order read ahead (orders.SortOrder), not by OFFSET.
+            sort = data.get("sort") if data.get("sort") in orders.SORTS else "relevance"
+            number = 1 if data.get("page") is None else data.get("page")
+            if (number - 1) * self.page_size >= DEEP_PAGE or orders.held(sort):
+                queryset = RankedResults(self.total, partial(self.in_order, sort), self.rows)
+        paginator = Paginator(queryset, self.page_size)
         paginator.count = self.total  # count is a cached_property: set, it is never queried
         return paginator.page(1 if data.get("page") is None else data.get("page"))
+
+    def in_order(self, sort: str, start: int, stop: int) -> list[int]:
+        """The [start:stop] slice of the results' ids in the order of sort (one of orders.SORTS)."""
+        return orders.read(sort).page(self.hits, start, stop)
 
     def rows(self, ids: list[int]) -> list:
         """The providers with these ids, as a result card shows them, with their distance when there is a ZIP
@@ -228,25 +241,6 @@ class SearchResults:
         data = self.filterset.data
         lists = data.lists() if hasattr(data, "lists") else ((k, [v]) for k, v in data.items())
         return [(key, [v for v in values if v.strip()]) for key, values in lists if any(v.strip() for v in values)]
-
-
-class DeferredJoinPaginator(Paginator):
-    """Deep pages read the ids of their rows first, then only those rows.
-
-    OFFSET has to step over every earlier row; stepping over index entries (the page's ids) is far
-    cheaper than over whole rows with their annotations.
-    """
-
-    deferred_from = 1000
-
-    def page(self, number: int | str) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        if bottom < self.deferred_from:
-            return super().page(number)
-        top = min(bottom + self.per_page, self.count)
-        ids = list(self.object_list.prefetch_related(None).values_list("pk", flat=True)[bottom:top])
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
 class RankedResults(Sequence):

@@ -137,8 +137,10 @@ def _term_names_sql(relation: str) -> str:
     )
 
 
-def _refresh_sql() -> str:
-    table = connection.ops.quote_name(Provider._meta.db_table)
+def search_vector_select(source: str, columns: str = "p.id") -> str:
+    """SQL selecting columns (of p, a row of source) and `search_vector`, computed for each row of source: a
+    table or subquery with the provider columns, all of ids %(ids)s, whose approach and concern links are
+    already written. The one declaration of what a provider's search vector holds."""
 
     def vector(text: str, weight: str) -> str:
         return f"setweight(to_tsvector(%(config)s::regconfig, {text}), '{weight}')"
@@ -151,12 +153,19 @@ def _refresh_sql() -> str:
     terms = "coalesce(m.names, '') || ' ' || coalesce(c.names, '')"
     bio = "coalesce(p.bio, '')"
     return (
-        f"UPDATE {table} AS p SET search_vector ="
-        f" {vector(names, 'A')} || {vector(terms, 'B')} || {vector(bio, 'C')}"
-        f" FROM {table} AS ids"
-        f" LEFT JOIN ({_term_names_sql('modalities')}) m ON m.provider_id = ids.id"
-        f" LEFT JOIN ({_term_names_sql('conditions')}) c ON c.provider_id = ids.id"
-        f" WHERE ids.id = ANY(%(ids)s) AND p.id = ids.id"
+        f"SELECT {columns}, {vector(names, 'A')} || {vector(terms, 'B')} || {vector(bio, 'C')} AS search_vector"
+        f" FROM {source} AS p"
+        f" LEFT JOIN ({_term_names_sql('modalities')}) m ON m.provider_id = p.id"
+        f" LEFT JOIN ({_term_names_sql('conditions')}) c ON c.provider_id = p.id"
+    )
+
+
+def _refresh_sql() -> str:
+    table = connection.ops.quote_name(Provider._meta.db_table)
+    chosen = f"(SELECT * FROM {table} WHERE id = ANY(%(ids)s))"
+    return (
+        f"UPDATE {table} AS p SET search_vector = fresh.search_vector"
+        f" FROM ({search_vector_select(chosen)}) AS fresh WHERE p.id = fresh.id"
     )
 
 

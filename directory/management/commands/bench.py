@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import datetime
+import json as _json
+import os
 import pickle
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,8 @@ from directory.search.results import SearchResults
 SEARCH = "state=CA&modality=cbt&max_fee=100"
 NEAR = "zip=90012&radius=25&sort=distance"
 TEXT = "q=anxiety+therapy"
+# A new worker's first request and the search after an edit may each read the whole index: fewer runs.
+SLOW_RUNS = 3
 MATCH = "concern=depression&tried=cbt&tried=medication-management&state=CA&budget=120&language=es&format=individual"
 
 
@@ -80,11 +86,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--runs", type=int, default=20, help="timed runs per request (default 20)")
+        parser.add_argument("--slow-runs", type=int, default=SLOW_RUNS,
+                            help=f"timed runs of a new worker's first request and of the search after an edit "
+                                 f"(default {SLOW_RUNS})")
         parser.add_argument("--output", help="also write the table to this file")
+        parser.add_argument("--json", help="also write the figures to this file, as JSON")
+        parser.add_argument("--compare", action="append", metavar="DATABASE_URL",
+                            help="run the bench on each of these databases in turn (repeat the option), each in a "
+                                 "process of its own, and print their figures side by side")
 
-    def handle(self, *args, runs: int, output: str | None, **options) -> None:
-        if runs < 1:
-            raise CommandError("--runs must be at least 1.")
+    def handle(self, *args, runs: int, slow_runs: int, output: str | None, json: str | None,
+               compare: list[str] | None, **options) -> None:
+        if runs < 1 or slow_runs < 1:
+            raise CommandError("--runs and --slow-runs must be at least 1.")
+        if compare:
+            text = self.compare(compare, runs, slow_runs)
+        else:
+            text = "\n".join(self.bench(runs, min(runs, slow_runs), json))
+        self.stdout.write(text)
+        if output:
+            Path(output).write_text(text + "\n")
+
+    def bench(self, runs: int, slow_runs: int, json_output: str | None) -> list[str]:
         first = Provider.objects.published().order_by("id").values_list("slug", "name").first()
         if first is None:
             raise CommandError("No published providers: run generate_providers first.")
@@ -95,13 +118,90 @@ class Command(BaseCommand):
         # Three quarters of the way through the unfiltered results: far enough for OFFSET to cost.
         deep_page = max(1, Provider.objects.published().count() * 3 // 4 // 20)
         timed = requests(profile, profile_name, deep_page)
+        started = machine()
         figures = [self.measure(client, name, path, runs, secure) for name, path in timed]
-        lines = self.table(figures, runs)
-        lines += ["", *self.main_sql(runs), "", self.index_build(), self.zip_table()]
-        text = "\n".join(lines)
-        self.stdout.write(text)
-        if output:
-            Path(output).write_text(text + "\n")
+        below = ["", *self.main_sql(runs), "", self.index_build(), self.zip_table()]
+        # Last, as an edit may leave the index to be read again: no figure above pays for it.
+        if _database_url():
+            figures.append(self.new_worker(host, f"/providers/?{SEARCH}", slow_runs, secure))
+        figures.append(self.after_edit(client, f"/providers/?{SEARCH}", slow_runs, secure))
+        lines = [started, *self.table(figures, runs, slow_runs), *below, machine()]
+        if json_output:
+            Path(json_output).write_text(_json.dumps({
+                "count": Provider.objects.published().count(), "runs": runs, "slow_runs": slow_runs,
+                "figures": [f.__dict__ for f in figures], "lines": lines,
+            }))
+        return lines
+
+    def new_worker(self, host: str, path: str, runs: int, secure: bool) -> Figures:
+        """A fresh process: from its start to its first answered search (a test client in a new interpreter, on
+        this database, with this cache: as a new worker of a deployment starts)."""
+        timings, size, queries = [], 0, 0
+        environment = {**os.environ, "DATABASE_URL": _database_url()}
+        for _ in range(runs):
+            began = time.time()
+            done = subprocess.run([sys.executable, "-c", _NEW_WORKER, host, path, "1" if secure else ""],
+                                  cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True,
+                                  timeout=600)
+            if done.returncode != 0:
+                raise CommandError(f"first request in a new worker failed: {done.stderr.strip()[-500:]}")
+            answer = _json.loads(done.stdout.strip().splitlines()[-1])
+            if answer["status"] != 200:
+                raise CommandError(f"first request in a new worker answered {answer['status']}")
+            timings.append((answer["answered"] - began) * 1000)
+            size, queries = answer["size"], answer["queries"]
+        return Figures("first request in a new worker", path, statistics.median(timings),
+                       percentile(timings, 0.95), queries, size)
+
+    def after_edit(self, client: Client, path: str, runs: int, secure: bool) -> Figures:
+        """The next search after a provider is edited through the ORM (as the admin or a provider's dashboard
+        saves): whatever the index does about edits is in the figure. The edit is undone at the end."""
+        provider = Provider.objects.published().order_by("id").first()
+        original = provider.evenings
+        timings, queries = [], 0
+        try:
+            for _ in range(runs):
+                provider.evenings = not provider.evenings
+                provider.save()
+                with CaptureQueriesContext(connection) as captured:
+                    start = time.perf_counter()
+                    response = client.get(path, secure=secure)
+                    timings.append((time.perf_counter() - start) * 1000)
+                queries += len(captured.captured_queries)
+        finally:
+            if provider.evenings != original:
+                provider.evenings = original
+                provider.save()
+        if response.status_code != 200:
+            raise CommandError(f"search right after an edit answered {response.status_code}")
+        return Figures("search right after an edit", path, statistics.median(timings), percentile(timings, 0.95),
+                       queries // runs, len(response.content))
+
+    def compare(self, urls: list[str], runs: int, slow_runs: int) -> str:
+        """The bench on each database in turn, one process each, then their figures side by side."""
+        results = []
+        for url in urls:
+            with tempfile.NamedTemporaryFile(suffix=".json") as figures:
+                done = subprocess.run(
+                    [sys.executable, "manage.py", "bench", "--runs", str(runs), "--slow-runs", str(slow_runs),
+                     "--json", figures.name],
+                    cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise CommandError(f"The bench on {_without_password(url)} failed: {done.stderr.strip()[-500:]}")
+                results.append(_json.loads(Path(figures.name).read_text()))
+        lines = []
+        for url, result in zip(urls, results, strict=True):
+            lines += [f"== {result['count']:,} published providers ({_without_password(url)})", *result["lines"], ""]
+        sizes = [f"{result['count']:,}" for result in results]
+        lines.append("side by side, p50 / p95 ms: " + " | ".join(sizes))
+        lines.append(f"{'request':40} " + " ".join(f"{size:>21}" for size in sizes))
+        for number, figure in enumerate(results[0]["figures"]):
+            cells = []
+            for result in results:
+                other = result["figures"][number]
+                cells.append(f"{other['p50']:10.1f} {other['p95']:10.1f}")
+            lines.append(f"{figure['name']:40} " + " ".join(cells))
+        return "\n".join(lines)
 
     def measure(self, client: Client, name: str, path: str, runs: int, secure: bool) -> Figures:
         headers = {}
@@ -127,10 +227,11 @@ class Command(BaseCommand):
             len(statements(captured.captured_queries)) // runs, len(response.content),
         )
 
-    def table(self, figures: list[Figures], runs: int) -> list[str]:
+    def table(self, figures: list[Figures], runs: int, slow_runs: int) -> list[str]:
         count = Provider.objects.published().count()
         lines = [
-            f"{count:,} published providers on {connection.vendor}; {runs} runs each",
+            f"{count:,} published providers on {connection.vendor}; {runs} runs each ({slow_runs} for a new "
+            f"worker and after an edit)",
             f"{'request':40} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'KB':>8}",
         ]
         for f in figures:
@@ -186,6 +287,44 @@ class Command(BaseCommand):
         return lines
 
 
+def machine() -> str:
+    """The time and how busy the machine is: figures mean little without them."""
+    one, five, fifteen = os.getloadavg()
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{now}; load average {one:.2f} {five:.2f} {fifteen:.2f} on {len(os.sched_getaffinity(0))} cores"
+
+
+def _database_url() -> str:
+    """This process's database as a URL another process can open (the test database, under the tests); blank
+    for an in-memory database, which no other process can."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return "" if "memory" in str(db["NAME"]) else f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(//[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+_NEW_WORKER = """
+import json, os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+host, path, secure = sys.argv[1:4]
+with CaptureQueriesContext(connection) as captured:
+    response = Client(HTTP_HOST=host).get(path, secure=bool(secure))
+answered = time.time()
+print(json.dumps({"answered": answered, "status": response.status_code, "size": len(response.content),
+                  "queries": len(captured.captured_queries)}))
+"""
+
 _COLD_START = """
 import json, os, time
 def resident():  # bytes in memory now (Linux)
@@ -204,4 +343,4 @@ def _cold_start(lookup: str) -> dict[str, float]:
     code = _COLD_START.format(lookup=lookup)
     done = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, capture_output=True, text=True,
                           check=True, timeout=120)
-    return json.loads(done.stdout)
+    return _json.loads(done.stdout)
