@@ -100,7 +100,9 @@ def test_the_development_server_says_once_that_it_watches_for_changes(tmp_path):
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--skip-checks"],
             cwd=django_settings.BASE_DIR, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings"},
+            # A database of its own: the server only starts, and needs none of the test run's.
+            env={**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings",
+                 "DATABASE_URL": f"sqlite:///{tmp_path / 'server.sqlite3'}"},
         )
         try:
             deadline = time.monotonic() + 30
