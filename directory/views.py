@@ -68,8 +68,13 @@ def provider_report(request: HttpRequest, slug: str) -> HttpResponse:
     if refusal is not None:
         return report_refused(request, provider, refusal)
     form.save_for(provider)
-    messages.success(request, "Thank you. Our staff will check this listing.")
-    return redirect(provider.get_absolute_url() + "#report")
+    # Tagged so that the profile shows it beside the form, where the person is (and moves focus there).
+    messages.success(request, REPORT_THANKS, extra_tags=REPORT_TAG)
+    return redirect(provider.get_absolute_url())
+
+
+REPORT_TAG = "report"
+REPORT_THANKS = "Thank you. Our staff will check this listing."
 
 
 def report_refused(request: HttpRequest, provider: Provider, refusal: Refusal) -> HttpResponse:
@@ -85,10 +90,13 @@ def report_refused(request: HttpRequest, provider: Provider, refusal: Refusal) -
 def render_profile(
     request: HttpRequest, provider: Provider, report_form: ReportForm, status: int = 200
 ) -> HttpResponse:
+    notices = list(messages.get_messages(request))
     context = {
         "provider": provider,
         "json_ld": json_ld_script(provider_json_ld(provider)),
         "report_form": report_form,
+        "report_notices": [notice for notice in notices if REPORT_TAG in notice.tags.split()],
+        "other_notices": [notice for notice in notices if REPORT_TAG not in notice.tags.split()],
     }
     return render(request, "directory/provider_detail.html", context, status=status)
 
