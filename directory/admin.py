@@ -312,7 +312,8 @@ class ProviderAdmin(admin.ModelAdmin):
         return {**super().get_changeform_initial_data(request), "published": False}
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        # The question to confirm publishing also stands beside the Published box, where the answer is ticked.
+        # The question to confirm publishing also stands at the top of the form, where the page opens after saving
+        # (the formset's error stays with the licenses).
         form = context["adminform"].form
         for inline in context["inline_admin_formsets"]:
             errors = inline.formset.non_form_errors().as_data() if inline.formset.is_bound else []

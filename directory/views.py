@@ -21,6 +21,9 @@ from .search.filters import ProviderFilter
 from .search.results import SearchResults
 from .serializers import json_ld_script, provider_json_ld
 
+REPORT_TAG = "report"  # a message the profile shows beside the report form, not at the top
+REPORT_THANKS = "Thank you. Our staff will check this listing."
+
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "directory/home.html", {"crisis_resources": Resource.objects.crisis()})
@@ -71,10 +74,6 @@ def provider_report(request: HttpRequest, slug: str) -> HttpResponse:
     # Tagged so that the profile shows it beside the form, where the person is (and moves focus there).
     messages.success(request, REPORT_THANKS, extra_tags=REPORT_TAG)
     return redirect(provider.get_absolute_url())
-
-
-REPORT_TAG = "report"
-REPORT_THANKS = "Thank you. Our staff will check this listing."
 
 
 def report_refused(request: HttpRequest, provider: Provider, refusal: Refusal) -> HttpResponse:
