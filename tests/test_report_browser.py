@@ -4,11 +4,21 @@ it where they pressed Send (not at the top of a long page) and a screen reader r
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from directory.models import Report
 from tests.conftest import Site, assert_accessible
 
 pytestmark = pytest.mark.browser
+
+def sent(site: Site) -> dict:
+    """Press Send report; once the next page has focused what it focuses, what has the focus."""
+    site.page.get_by_role("button", name="Send report").click()
+    feedback = site.page.locator("#report-feedback")
+    feedback.wait_for()
+    expect(feedback).to_be_focused()  # waits (a busy machine) for the page's autofocus; fails if it never comes
+    return site.page.evaluate(FOCUSED)
+
 
 FOCUSED = """() => { const e = document.activeElement, box = e.getBoundingClientRect();
     return {id: e.id, text: e.innerText.trim(), inView: box.top >= 0 && box.bottom <= innerHeight,
@@ -37,9 +47,7 @@ def open_profile(browser, live_server, make_provider, today):
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_an_empty_report_says_so_beside_the_form_and_takes_the_focus(open_profile, javascript):
     site = open_profile(javascript)
-    site.page.get_by_role("button", name="Send report").click()
-    site.page.wait_for_load_state()
-    focused = site.page.evaluate(FOCUSED)
+    focused = sent(site)
     assert focused["id"] == "report-feedback"
     assert focused["text"].startswith("Your report was not sent.")
     assert "Choose what the problem is." in focused["text"]
@@ -57,9 +65,7 @@ def test_an_empty_report_says_so_beside_the_form_and_takes_the_focus(open_profil
 def test_the_thanks_for_a_report_shows_beside_the_form_and_takes_the_focus(open_profile, javascript):
     site = open_profile(javascript)
     site.page.get_by_label("Not accepting new clients").check()
-    site.page.get_by_role("button", name="Send report").click()
-    site.page.wait_for_load_state()
-    focused = site.page.evaluate(FOCUSED)
+    focused = sent(site)
     assert focused == {"id": "report-feedback", "text": "Thank you. Our staff will check this listing.",
                        "inView": True, "inReport": True}
     # Only there: not also at the top of the page.
