@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from . import photos
+from .checks import office_warnings
 from .jurisdictions import JURISDICTION_CHOICES
 from .models import (
     STALE_AFTER_DAYS,
@@ -28,6 +34,7 @@ from .models import (
     Resource,
     SessionFormat,
 )
+from .phones import normalize_phone
 from .search import facet_index
 from .taxonomy import RELATIONS
 
@@ -97,10 +104,42 @@ class AgeGroupAdmin(TermAdmin):
 # --- Providers --------------------------------------------------------------------------
 
 
-class LicenseInline(admin.TabularInline):
+PUBLISH_UNVERIFIED = "publish_unverified"
+NO_VERIFIED_LICENSE = (
+    "None of this provider's licenses is verified (an expired one does not count). To publish the listing anyway, "
+    "tick “Publish without a verified license” under Publication and freshness, and save again; or leave it "
+    "unpublished until a verifier checks a license."
+)
+
+
+def publishing(provider: Provider) -> bool:
+    """The provider is being published now: ticked, and not already published."""
+    return provider.published and not (
+        provider.pk and Provider.objects.filter(pk=provider.pk, published=True).exists()
+    )
+
+
+class LicenseFormSet(BaseInlineFormSet):
+    """Publishing a provider none of whose licenses (as entered on this page) is verified asks staff to confirm."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.data.get(PUBLISH_UNVERIFIED) or not publishing(self.instance):
+            return
+        # The licenses as this page leaves them: not the blank extra rows, nor those ticked for deletion.
+        licenses = [form.instance for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
+        if not any(license_.verified and not license_.is_expired for license_ in licenses):
+            raise ValidationError(NO_VERIFIED_LICENSE, code="no_verified_license")
+
+
+class LicenseInline(admin.StackedInline):
+    """Two lines a license, so that at 1280 px (the admin's menu open) the verification is in view, not off to the
+    right of a wide table."""
+
     model = License
+    formset = LicenseFormSet
     extra = 1
-    fields = ("credential_type", "jurisdiction", "number", "expires_on", "verified_on", "verified_by")
+    fields = (("credential_type", "jurisdiction", "number"), ("expires_on", "verified_on", "verified_by"))
     autocomplete_fields = ("credential_type",)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
@@ -155,8 +194,23 @@ class FreshnessFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProviderAdminForm(forms.ModelForm):
+    publish_unverified = forms.BooleanField(
+        required=False, label="Publish without a verified license",
+        help_text="Needed only to publish a provider none of whose licenses staff have verified.",
+    )
+
+    class Meta:
+        model = Provider
+        fields = ("phone", "published")  # the admin adds the rest of its fieldsets
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("phone", ""))
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderAdminForm
     list_display = (
         "name", "credential_list", "state_list", "accepting_new_clients", "published", "last_verified",
         "needs_reverification",
@@ -193,8 +247,11 @@ class ProviderAdmin(admin.ModelAdmin):
                            "not confirmed in 90 days shows as unknown and counts as not accepting.",
         }),
         ("Publication and freshness", {
-            "fields": ("published", "last_verified", "needs_reverification", ("created", "updated"),
-                       ("source", "provider_confirmed")),
+            "fields": (
+                ("published", PUBLISH_UNVERIFIED), "last_verified", "needs_reverification", ("created", "updated"),
+                ("source", "provider_confirmed"),
+            ),
+            "description": "A provider added here starts unpublished: publish them once the listing is checked.",
         }),
     )
 
@@ -219,11 +276,37 @@ class ProviderAdmin(admin.ModelAdmin):
         return ", ".join(sorted({lic.jurisdiction for lic in obj.licenses.all()})) or "—"
 
     @admin.action(description="Publish the selected providers")
-    def publish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+    def publish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> TemplateResponse | None:
+        """Publish; when some of them hold no verified license, first ask staff to confirm (or to skip those)."""
+        unverified = queryset.filter(published=False).exclude(pk__in=Provider.objects.verified().values("pk"))
+        answer = request.POST.get(PUBLISH_UNVERIFIED)
+        if answer == "skip":
+            queryset = queryset.exclude(pk__in=unverified.values("pk"))
+        elif answer != "publish" and unverified.exists():
+            return self.confirm_publishing(request, queryset, unverified)
         with transaction.atomic():
             facet_index.changed(queryset.values_list("pk", flat=True))  # update() sends no signals
             count = queryset.update(published=True)
         self.message_user(request, f"Published {count} provider(s).", messages.SUCCESS)
+        return None
+
+    def confirm_publishing(
+        self, request: HttpRequest, queryset: QuerySet[Provider], unverified: QuerySet[Provider]
+    ) -> TemplateResponse:
+        selected = list(queryset.values_list("pk", flat=True))
+        unverified = list(unverified.order_by("name").only("pk", "name"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Publish providers without a verified license?",
+            "opts": self.model._meta,
+            "selected": selected,
+            "count": len(selected),
+            "unverified": unverified,
+            "others": len(selected) - len(unverified),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "answer_name": PUBLISH_UNVERIFIED,
+        }
+        return TemplateResponse(request, "admin/directory/provider/publish_confirmation.html", context)
 
     @admin.action(description="Unpublish the selected providers")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
@@ -236,6 +319,26 @@ class ProviderAdmin(admin.ModelAdmin):
     def mark_checked_today(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         count = queryset.update(last_verified=timezone.localdate(), needs_reverification=False)
         self.message_user(request, f"Marked {count} profile(s) checked today.", messages.SUCCESS)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        # A listing entered by hand is checked before the public sees it (the model's default, used by the
+        # imports, stays published).
+        return {**super().get_changeform_initial_data(request), "published": False}
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The question to confirm publishing also stands at the top of the form, where the page opens after saving
+        # (the formset's error stays with the licenses).
+        form = context["adminform"].form
+        for inline in context["inline_admin_formsets"]:
+            errors = inline.formset.non_form_errors().as_data() if inline.formset.is_bound else []
+            if any(error.code == "no_verified_license" for error in errors):
+                form.add_error(None, NO_VERIFIED_LICENSE)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        for warning in office_warnings(form.instance):
+            self.message_user(request, warning, messages.WARNING)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is License:

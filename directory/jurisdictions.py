@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 US_STATES: dict[str, str] = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
     "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
@@ -27,6 +32,21 @@ CANADIAN_PROVINCES: dict[str, str] = {
 
 JURISDICTIONS: dict[str, str] = {**US_STATES, **CANADIAN_PROVINCES}
 JURISDICTION_CHOICES: list[tuple[str, str]] = sorted(JURISDICTIONS.items(), key=lambda item: item[1])
+COUNTRIES: tuple[tuple[str, dict[str, str]], ...] = (("United States", US_STATES), ("Canada", CANADIAN_PROVINCES))
+
+
+def by_country(items: Iterable[T], code: Callable[[T], str] = str) -> list[tuple[str, list[T]]]:
+    """The items in two groups, the United States and then Canada, each in the order given.
+
+    A list people choose their place from: a person in the US finds their state without passing the provinces
+    (Alberta between Alaska and Arizona), and a person in Canada finds their province in its own group.
+    """
+    items = list(items)
+    return [(country, [item for item in items if code(item) in members]) for country, members in COUNTRIES]
+
+
+# Grouped choices: a select shows them under "United States" and "Canada".
+JURISDICTION_GROUPS: list[tuple[str, list[tuple[str, str]]]] = by_country(JURISDICTION_CHOICES, lambda c: c[0])
 
 
 def normalize_jurisdiction(value: str) -> str | None:

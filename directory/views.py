@@ -23,6 +23,9 @@ from .search.filters import ProviderFilter
 from .search.results import SearchResults
 from .serializers import json_ld_script, provider_json_ld
 
+REPORT_TAG = "report"  # a message the profile shows beside the report form, not at the top
+REPORT_THANKS = "Thank you. Our staff will check this listing."
+
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "directory/home.html", {"crisis_resources": Resource.objects.crisis()})
@@ -70,8 +73,9 @@ def provider_report(request: HttpRequest, slug: str) -> HttpResponse:
     if refusal is not None:
         return report_refused(request, provider, refusal)
     form.save_for(provider)
-    messages.success(request, "Thank you. Our staff will check this listing.")
-    return redirect(provider.get_absolute_url() + "#report")
+    # Tagged so that the profile shows it beside the form, where the person is (and moves focus there).
+    messages.success(request, REPORT_THANKS, extra_tags=REPORT_TAG)
+    return redirect(provider.get_absolute_url())
 
 
 def report_refused(request: HttpRequest, provider: Provider, refusal: Refusal) -> HttpResponse:
@@ -87,10 +91,13 @@ def report_refused(request: HttpRequest, provider: Provider, refusal: Refusal) -
 def render_profile(
     request: HttpRequest, provider: Provider, report_form: ReportForm, status: int = 200
 ) -> HttpResponse:
+    notices = list(messages.get_messages(request))
     context = {
         "provider": provider,
         "json_ld": json_ld_script(provider_json_ld(provider)),
         "report_form": report_form,
+        "report_notices": [notice for notice in notices if REPORT_TAG in notice.tags.split()],
+        "other_notices": [notice for notice in notices if REPORT_TAG not in notice.tags.split()],
     }
     return render(request, "directory/provider_detail.html", context, status=status)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from directory import geo
-from directory.jurisdictions import JURISDICTION_CHOICES
+from directory.jurisdictions import JURISDICTION_GROUPS
 from directory.models import Provider
 from directory.search.fields import (
     DEFAULT_RADIUS,
@@ -49,7 +49,7 @@ class MatchForm(forms.Form):
     )
     state = JurisdictionField(
         required=False, label="State or province", max_length=40,
-        widget=forms.Select(choices=[("", "Choose your state or province"), *JURISDICTION_CHOICES]),
+        widget=forms.Select(choices=[("", "Choose your state or province"), *JURISDICTION_GROUPS]),
     )
     zip = ZipField(required=False, label="ZIP code", max_length=10)
     radius = forms.IntegerField(

@@ -8,6 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
 from directory.models import CredentialType, License, Office, Provider
+from directory.phones import normalize_phone
 from directory.taxonomy import RELATIONS
 
 from .models import ClaimRequest
@@ -59,6 +60,9 @@ class ListingForm(forms.ModelForm):
                       "website": "The full address, starting with https://"}
         widgets = {"bio": forms.Textarea(attrs={"rows": 8}),
                    **{relation: forms.CheckboxSelectMultiple for relation in TERM_FIELDS}}
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("phone", ""))  # as in the admin
 
     def clean(self):
         # The listing's sliding-scale rules, beside the amount they are about (the database checks them too).

@@ -37,7 +37,7 @@ def provider_form(**overrides) -> dict:
     data = {
         "name": "Ana Díaz", "slug": "", "external_id": "", "pronouns": "", "gender": "", "practice_name": "",
         "bio": "", "phone": "", "email": "", "website": "", "standard_fee": "", "sliding_scale_min": "",
-        "sliding_scale_max": "", "published": "on", "accepting_new_clients": "on", "accepting_confirmed": "",
+        "sliding_scale_max": "", "published": "", "accepting_new_clients": "on", "accepting_confirmed": "",
         "last_verified": "",
         "licenses-TOTAL_FORMS": "1", "licenses-INITIAL_FORMS": "0",
         "licenses-MIN_NUM_FORMS": "0", "licenses-MAX_NUM_FORMS": "1000",
@@ -297,7 +297,7 @@ def test_a_verifier_who_corrects_a_number_and_gives_the_date_verifies_the_correc
 
 
 def test_actions_publish_unpublish_and_mark_checked_today(admin_client, make_provider, today):
-    ana = make_provider("Ana", published=False, needs_reverification=True)
+    ana = make_provider("Ana", published=False, needs_reverification=True, licenses=[("LCSW", "TX", "L-1", today)])
     url = "/admin/directory/provider/"
     admin_client.post(url, {"action": "publish", "_selected_action": [ana.pk]})
     ana.refresh_from_db()

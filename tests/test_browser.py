@@ -201,6 +201,7 @@ def test_the_crisis_bar_never_covers_the_element_the_keyboard_is_on_nor_a_linked
     assert page.evaluate("scrollY") > 844, "the keyboard never went down the page"
     assert covered == [], f"the crisis bar covers {covered}"
     demo_site.open(GUIDE)
+    page.get_by_role("navigation", name="On this page").get_by_text("On this page").click()  # folded on a phone
     page.get_by_role("navigation", name="On this page").get_by_role("link", name="Approaches to Therapy").click()
     heading = page.locator("#guide-approaches-to-therapy")
     assert heading.bounding_box()["y"] >= bar.bounding_box()["height"] - 1
@@ -722,6 +723,7 @@ def choose_credential(page, prefix: str, code: str) -> None:
 def test_staff_sign_in_enter_a_provider_with_a_license_and_an_office_and_the_public_finds_it(site, taxonomy):
     User.objects.create_superuser("staff", "staff@example.org", "a-long-staff-password-2026")
     page = site.page
+    page.set_viewport_size({"width": 1280, "height": 900})
     site.open("/admin/login/?next=/admin/directory/provider/add/")
     page.get_by_label("Username").fill("staff")
     page.get_by_label("Password").fill("a-long-staff-password-2026")
@@ -736,10 +738,24 @@ def test_staff_sign_in_enter_a_provider_with_a_license_and_an_office_and_the_pub
     choose_credential(page, "licenses-0", "LPC")
     page.locator("#id_licenses-0-jurisdiction").select_option("OR")
     page.locator("#id_licenses-0-number").fill("C-2026-77")
+    # At 1280 px, with the admin's menu open, the license's verification is in view, not off to the right.
+    for field in (page.locator("#id_licenses-0-verified_on"), page.locator("#licenses-0 .fieldBox.field-verified_by")):
+        field.scroll_into_view_if_needed()
+        box = field.bounding_box()
+        assert box["x"] + box["width"] <= 1280, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.get_by_role("button", name="Add another Office").click()
     page.locator("#id_offices-0-city").fill("Portland")
     page.locator("#id_offices-0-jurisdiction").select_option("OR")
     page.locator("#id_offices-0-postal_code").fill("97205")
+    # A new provider starts unpublished; publishing one whose license nobody verified asks to confirm.
+    assert not page.get_by_label("Published").is_checked()
+    page.get_by_label("Published").check()
+    page.locator("input[name=_save]").click()
+    page.locator(".errornote").wait_for()
+    assert page.get_by_text("None of this provider's licenses is verified").first.is_visible()
+    assert not Provider.objects.filter(name="Zoë Quill").exists()
+    page.get_by_label("Publish without a verified license").check()
     page.locator("input[name=_save]").click()
     page.get_by_text("was added successfully").wait_for()
 

@@ -152,8 +152,9 @@ def test_counts_follow_edits_at_once(client, make_provider):
 
 
 @pytest.mark.django_db
-def test_counts_follow_the_admin_publish_and_unpublish_actions(client, make_provider):
-    provider = make_provider("Rosa Marquez", modalities=["cbt"])
+def test_counts_follow_the_admin_publish_and_unpublish_actions(client, make_provider, today):
+    # A verified license: publishing one without asks staff to confirm first (test_admin_entry.py).
+    provider = make_provider("Rosa Marquez", modalities=["cbt"], licenses=[("LCSW", "TX", "L-1", today)])
     staff = Client()
     staff.force_login(User.objects.create_superuser("admin", "admin@example.org", "pw-for-tests-only"))
     assert total_on_page(client, "modality=cbt") == 1

@@ -176,6 +176,7 @@ def test_licenses_added_or_changed_arrive_unverified_and_unchanged_ones_stay_ver
         ({"licenses-0-jurisdiction": "ZZ"}, "Select a valid choice."),
         ({"licenses-0-number": "OTHER-1"}, "This license is listed on another provider&#x27;s listing."),
         ({"offices-0-city": ""}, "Enter the city."),
+        ({"phone": "call the front desk"}, "This does not look like a phone number."),
     ],
 )
 def test_invalid_edits_are_explained_beside_the_fields_and_nothing_is_kept(

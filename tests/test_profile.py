@@ -48,8 +48,11 @@ def ana(make_provider, today):
 
 def test_the_profile_shows_credentials_with_jurisdiction_and_verification_date(client, ana):
     page = text(client.get("/providers/ana-diaz/"))
-    assert "Licensed Clinical Social Worker (LCSW) Texas TX-123 September 30, 2026" in page
-    assert "Licensed Professional Counselor (LPC) New York NY-9 Not yet verified" in page
+    # Each value with its column's name (shown when the table stacks on a phone).
+    assert ("Licensed Clinical Social Worker (LCSW) Where Texas License number TX-123 "
+            "Verified by our staff September 30, 2026") in page
+    assert ("Licensed Professional Counselor (LPC) Where New York License number NY-9 "
+            "Verified by our staff Not yet verified") in page
 
 
 def test_approaches_and_specialties_link_to_their_pages(client, ana):

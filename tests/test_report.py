@@ -18,7 +18,7 @@ def test_a_report_is_stored_and_flags_the_provider_for_reverification(client, ma
         "/providers/ana-diaz/report/", {"reason": "not-accepting", "details": "Said the practice is full."}
     )
     assert response.status_code == 302
-    assert response["Location"] == "/providers/ana-diaz/#report"
+    assert response["Location"] == "/providers/ana-diaz/"
     report = Report.objects.get()
     assert (report.provider, report.reason, report.details) == (ana, "not-accepting", "Said the practice is full.")
     assert Provider.objects.get(pk=ana.pk).needs_reverification is True

@@ -6,6 +6,7 @@ from urllib.parse import quote
 from django import template
 from django.http import HttpRequest
 
+from directory.jurisdictions import by_country
 from directory.navigation import main_navigation
 
 register = template.Library()
@@ -30,3 +31,9 @@ def sms_href(text_number: str) -> str:
         return ""
     href = "sms:" + "".join(ch for ch in found["number"] if ch.isdigit() or ch == "+")
     return f"{href}?body={quote(found['keyword'])}" if found["keyword"] else href
+
+
+@register.filter(name="by_country")
+def options_by_country(options: list[dict]) -> list[tuple[str, list[dict]]]:
+    """A place select's options ({"value": code, ...}) under the United States, then Canada."""
+    return by_country(options, lambda option: option["value"])
