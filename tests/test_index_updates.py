@@ -4,10 +4,12 @@ batch of changes is built by one process while the copy in use keeps serving."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
 import random
 import threading
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -349,19 +351,15 @@ def test_text_matches_are_forgotten_when_a_provider_changes(client, make_provide
     assert total_on_page(client, "q=grief") == 0
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
-@pytest.mark.django_db(transaction=True)
-def test_a_change_that_commits_after_a_later_one_is_still_applied(client, make_provider):
-    """Change ids are handed out as rows are written, not as transactions commit: the earlier id commits last."""
-    first, second = make_provider("Rosa Marquez"), make_provider("Ana Diaz")
-    assert total_on_page(client, "modality=dbt") == 0
-    dbt = Modality.objects.get(slug="dbt")
+@contextlib.contextmanager
+def written_but_not_committed(edit) -> Iterator[None]:
+    """Inside: edit() has written in another connection's transaction, which commits on leaving."""
     written, go_on = threading.Event(), threading.Event()
 
     def slow_edit() -> None:
         try:
             with transaction.atomic():
-                first.modalities.add(dbt)
+                edit()
                 written.set()
                 go_on.wait(10)
         finally:
@@ -370,10 +368,23 @@ def test_a_change_that_commits_after_a_later_one_is_still_applied(client, make_p
     thread = threading.Thread(target=slow_edit)
     thread.start()
     written.wait(10)
-    second.modalities.add(dbt)  # a later change id, committed first
-    assert total_on_page(client, "modality=dbt") == 1
-    go_on.set()
-    thread.join()
+    try:
+        yield
+    finally:
+        go_on.set()
+        thread.join()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_a_change_that_commits_after_a_later_one_is_still_applied(client, make_provider):
+    """Change ids are handed out as rows are written, not as transactions commit: the earlier id commits last."""
+    first, second = make_provider("Rosa Marquez"), make_provider("Ana Diaz")
+    assert total_on_page(client, "modality=dbt") == 0
+    dbt = Modality.objects.get(slug="dbt")
+    with written_but_not_committed(lambda: first.modalities.add(dbt)):
+        second.modalities.add(dbt)  # a later change id, committed first
+        assert total_on_page(client, "modality=dbt") == 1
     assert total_on_page(client, "modality=dbt") == 2
 
 
@@ -382,23 +393,8 @@ def test_a_change_that_commits_after_a_later_one_is_still_applied(client, make_p
 def test_a_copy_built_while_a_write_is_under_way_takes_the_write_once_it_commits(client, make_provider):
     provider = make_provider("Rosa Marquez")
     dbt = Modality.objects.get(slug="dbt")
-    written, go_on = threading.Event(), threading.Event()
-
-    def slow_edit() -> None:
-        try:
-            with transaction.atomic():
-                provider.modalities.add(dbt)
-                written.set()
-                go_on.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=slow_edit)
-    thread.start()
-    written.wait(10)
-    assert total_on_page(client, "modality=dbt") == 0  # built and published from the rows before the write
-    go_on.set()
-    thread.join()
+    with written_but_not_committed(lambda: provider.modalities.add(dbt)):
+        assert total_on_page(client, "modality=dbt") == 0  # built and published from the rows before the write
     assert total_on_page(client, "modality=dbt") == 1
 
 
