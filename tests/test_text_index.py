@@ -192,6 +192,21 @@ def test_too_many_changes_drop_the_index_until_it_is_rebuilt(client, make_provid
     assert found(client, "grief") == ["Ana Grief", "Ben Grief", "Cy Grief"]
 
 
+@postgres_only
+@pytest.mark.django_db
+def test_an_import_that_drops_the_index_builds_it_again_at_its_end(client, make_provider, monkeypatch, tmp_path,
+                                                                    capsys):
+    monkeypatch.setattr(text_index, "CHANGES_KEPT", 2)
+    for name in ("Ana Grief", "Ben Grief", "Cy Grief"):
+        make_provider(name, licenses=[("LCSW", "TX")])
+    call_command("export_providers", str(tmp_path / "providers.csv"))
+    text_index.rebuild()
+    call_command("import_providers", str(tmp_path / "providers.csv"))
+    assert "Built the free-text index over 3 providers." in capsys.readouterr().out
+    assert from_the_index("grief") is not None
+    assert found(client, "grief") == ["Ana Grief", "Ben Grief", "Cy Grief"]
+
+
 @pytest.mark.django_db
 def test_without_postgresql_there_is_no_index_and_rebuilding_says_so(make_provider, capsys):
     if connection.vendor == "postgresql":

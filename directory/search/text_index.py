@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -323,6 +324,20 @@ def built_over() -> set[int] | None:
     """The providers the index was last built from; None when it is not built."""
     entry = TextIndexEntry.objects.filter(lexeme=BUILT[0], weight=BUILT[1]).values_list("providers", flat=True).first()
     return None if entry is None else set(BitMap.deserialize(bytes(entry)))
+
+
+def rebuild_if_dropped(report: Callable[[str], object] | None = None) -> int | None:
+    """After a bulk write has committed (an import, the generator): build the index again when the write dropped
+    it (more than CHANGES_KEPT providers changed) or it was never built, so that searches do not stay in SQL;
+    report says so. The number of providers read, else None."""
+    if not text_query.uses_postgres() or not _tables_exist():
+        return None
+    if TextIndexEntry.objects.filter(lexeme=BUILT[0], weight=BUILT[1]).exists():
+        return None
+    count = rebuild()
+    if report is not None:
+        report(f"Built the free-text index over {count:,} providers.")
+    return count
 
 
 def drop() -> None:

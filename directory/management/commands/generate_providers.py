@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from directory.generator import Generator, Taxonomy, fixture_text, generate
+from directory.search import text_index
 from directory.writing import read_ahead, write_providers
 
 # Providers drawn and written together: a batch's rows, links and search vectors in a few statements.
@@ -71,3 +72,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Created {created} and updated {updated} providers in {took:.1f} s "
                           f"({count / max(took, 1e-9):,.0f} providers a second; {time.process_time():.0f} s of "
                           f"processor time in this process).")
+        text_index.rebuild_if_dropped(self.stdout.write)

@@ -5,6 +5,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from directory.registry import InvalidFile, Summary, import_registry
+from directory.search import text_index
 from directory.writing import for_terminal
 
 
@@ -40,6 +41,8 @@ class Command(BaseCommand):
             f"behavioral-health organizations skipped, {summary.unknown_deactivated:,} deactivated NPIs not listed "
             f"here) in {duration(summary.seconds)}."
         )
+        if not dry_run:
+            text_index.rebuild_if_dropped(self.stdout.write)
 
     def problem(self, text: str) -> None:
         self.stderr.write(for_terminal(text))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from directory.csv_io import InvalidFile, import_file
+from directory.search import text_index
 from directory.writing import for_terminal
 
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
                               f"{result.updated} providers.")
         else:
             self.stdout.write(f"Created {result.created} and updated {result.updated} providers.")
+            text_index.rebuild_if_dropped(self.stdout.write)
         for key in result.unverified:
             self.stdout.write(f"License {':'.join(key)} now belongs to another provider, so it is no longer "
                               "verified: a verifier needs to check it again.")
