@@ -350,9 +350,9 @@ def preferred_modalities(answers: Answers, taxonomy: Snapshot) -> list[Modality]
     return [m for m in taxonomy.chosen("modality", answers.modalities) if m.suits(age_group)]
 
 
-def ranked(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> tuple[list[Provider], int]:
+def ranked(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> tuple[list[Provider], int, int]:
     """The best answers.limit eligible providers, best first, scored over the facet index, with raw_score (and
-    distance_miles with a ZIP code) set; also the most points possible."""
+    distance_miles with a ZIP code) set; also the most points possible, and how many are eligible."""
     index = facet_index.current()
     hard_rules = criteria(answers)
     eligible_ids = hard_rules.providers(index)
@@ -367,7 +367,7 @@ def ranked(answers: Answers, steps: NextSteps, taxonomy: Snapshot) -> tuple[list
             provider.raw_score = raw_score
             provider.distance_miles = nearest.get(pk)
             top.append(provider)
-    return top, points.most
+    return top, points.most, len(eligible_ids)
 
 
 # --- Reasons and cautions ----------------------------------------------------------------
@@ -542,14 +542,13 @@ def find_matches(answers: Answers) -> MatchResult:
     situation = answers.situation
     suggestions = suggested_next_steps(situation)
     steps = NextSteps.of(answers, suggestions, taxonomy)
-    top, most_points = ranked(answers, steps, taxonomy)
+    top, most_points, total = ranked(answers, steps, taxonomy)
     matches = []
     for provider in top:
         reasons, cautions = explain(provider, answers, steps, taxonomy)
         score = round(100 * provider.raw_score / most_points) if most_points else 0
         matches.append(Match(provider, max(0, min(100, score)), reasons, cautions,
                              getattr(provider, "distance_miles", None)))
-    total = len(matches) if len(matches) < answers.limit else eligible_count(answers)
     guidance = notes_for(situation)
     notes = [Note(note.text) for note in guidance] + ([] if matches else empty_notes(answers))
     return MatchResult(

@@ -92,7 +92,7 @@ class Scoring:
             members = BitMap()
             for part in by_score[score]:
                 members |= part if isinstance(part, BitMap) else BitMap([part])
-            found.extend((pk, score * share if share != 1.0 else score) for pk in members[: limit - len(found)])
+            found.extend((pk, score * share) for pk in members[: limit - len(found)])
             if len(found) >= limit:
                 break
         return found

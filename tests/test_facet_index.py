@@ -248,7 +248,7 @@ class TestFitFinderOrderAgainstTheDemoProviders:
     def test_the_index_ranks_as_the_database_does(self, demo, answers):
         taxonomy = snapshot()
         steps = NextSteps.of(answers, suggested_next_steps(answers.situation), taxonomy)
-        top, most = ranked(answers, steps, taxonomy)
+        top, most, _ = ranked(answers, steps, taxonomy)
         points = scoring(answers, steps, taxonomy)
         expected = list(points.ranked(eligible(answers)).values_list("pk", "raw_score")[: answers.limit])
         assert [provider.pk for provider in top] == [pk for pk, _ in expected]
@@ -258,7 +258,7 @@ class TestFitFinderOrderAgainstTheDemoProviders:
     def test_those_answers_rank_providers_with_different_scores(self, demo):
         answers = Answers(concerns=("depression",), tried=("cbt",), zip="78701", radius=100, gender="woman")
         taxonomy = snapshot()
-        top, most = ranked(answers, NextSteps.of(answers, suggested_next_steps(answers.situation), taxonomy),
+        top, most, _ = ranked(answers, NextSteps.of(answers, suggested_next_steps(answers.situation), taxonomy),
                            taxonomy)
         assert len({provider.raw_score for provider in top}) > 5
         assert any(provider.distance_miles is not None for provider in top)
